@@ -1,0 +1,194 @@
+/**
+ * The VLM's shape: presets plus spec overrides, resolved once into a plain `ModelConfig`.
+ * The spec owns defaults (`model.preset`, `model.overrides`); this module only knows what each
+ * preset means and checks that the combination is a model that can exist.
+ */
+
+/** A typed failure to build a model config, naming the offending key. */
+export class ModelConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelConfigError";
+  }
+}
+
+/** Everything that fixes the model's parameter shapes and numerics. */
+export interface ModelConfig {
+  vocab_size: number;
+  d_model: number;
+  n_layers: number;
+  n_heads: number;
+  n_kv_heads: number;
+  d_ff: number;
+  rope_theta: number;
+  rms_eps: number;
+  /** Longest sequence (image prefix + text) the model is built for. */
+  max_seq: number;
+  /** Vision tower: width is d_model; blocks, heads and MLP width are its own. */
+  vision_layers: number;
+  vision_heads: number;
+  vision_d_ff: number;
+  patch_size: number;
+  /** Square RGB images of this many pixels per side. */
+  image_size: number;
+}
+
+/** Keys a spec may override (CONFIG.md `model.overrides`). */
+export const OVERRIDE_KEYS = [
+  "d_model",
+  "n_layers",
+  "n_heads",
+  "n_kv_heads",
+  "d_ff",
+  "rope_theta",
+  "max_seq",
+  "vision_layers",
+  "vision_heads",
+  "vision_d_ff",
+  "patch_size",
+] as const;
+
+/** One overridable key. */
+export type OverrideKey = typeof OVERRIDE_KEYS[number];
+
+type PresetShape = Pick<ModelConfig, OverrideKey>;
+
+/** The named presets: `tiny` trains in minutes on a software adapter, `small` is for GPU grids. */
+export const PRESETS: Record<string, PresetShape> = {
+  tiny: {
+    d_model: 64,
+    n_layers: 2,
+    n_heads: 4,
+    n_kv_heads: 2,
+    d_ff: 128,
+    rope_theta: 10000,
+    max_seq: 160,
+    vision_layers: 1,
+    vision_heads: 4,
+    vision_d_ff: 128,
+    patch_size: 6,
+  },
+  small: {
+    d_model: 256,
+    n_layers: 4,
+    n_heads: 8,
+    n_kv_heads: 4,
+    d_ff: 704,
+    rope_theta: 10000,
+    max_seq: 256,
+    vision_layers: 2,
+    vision_heads: 8,
+    vision_d_ff: 704,
+    patch_size: 6,
+  },
+};
+
+/** The `model` section of a resolved job config. */
+export interface ModelSection {
+  preset: string;
+  overrides?: Partial<Record<string, number>>;
+}
+
+/** RMSNorm epsilon, Qwen2's value; a property of the architecture, not a tunable. */
+export const RMS_EPS = 1e-6;
+
+/** Resolve `model.preset` + `model.overrides` with the tokenizer's vocab and the image size. */
+export function modelConfig(
+  section: ModelSection,
+  vocabSize: number,
+  imageSize: number,
+): ModelConfig {
+  const preset = PRESETS[section.preset];
+  if (!preset) {
+    throw new ModelConfigError(
+      `model.preset "${section.preset}" is unknown (allowed: ${Object.keys(PRESETS).join(", ")})`,
+    );
+  }
+  const shape: PresetShape = { ...preset };
+  for (const [k, v] of Object.entries(section.overrides ?? {})) {
+    if (!(OVERRIDE_KEYS as readonly string[]).includes(k)) {
+      throw new ModelConfigError(
+        `model.overrides.${k} is not a model key (allowed: ${OVERRIDE_KEYS.join(", ")})`,
+      );
+    }
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new ModelConfigError(`model.overrides.${k} must be a number, got ${String(v)}`);
+    }
+    shape[k as OverrideKey] = v;
+  }
+  const cfg: ModelConfig = {
+    ...shape,
+    vocab_size: vocabSize,
+    rms_eps: RMS_EPS,
+    image_size: imageSize,
+  };
+  validateConfig(cfg);
+  return cfg;
+}
+
+/** Throw a ModelConfigError unless the config describes a buildable model. */
+export function validateConfig(c: ModelConfig): void {
+  const ints: (keyof ModelConfig)[] = [
+    "vocab_size",
+    "d_model",
+    "n_layers",
+    "n_heads",
+    "n_kv_heads",
+    "d_ff",
+    "max_seq",
+    "vision_layers",
+    "vision_heads",
+    "vision_d_ff",
+    "patch_size",
+    "image_size",
+  ];
+  for (const k of ints) {
+    const v = c[k];
+    if (!Number.isInteger(v) || v < (k === "vision_layers" ? 0 : 1)) {
+      throw new ModelConfigError(`model ${k} must be a positive integer, got ${v}`);
+    }
+  }
+  if (c.d_model % c.n_heads !== 0) {
+    throw new ModelConfigError(`d_model ${c.d_model} is not divisible by n_heads ${c.n_heads}`);
+  }
+  if ((c.d_model / c.n_heads) % 2 !== 0) {
+    throw new ModelConfigError(`head dim ${c.d_model / c.n_heads} must be even for RoPE`);
+  }
+  if (c.n_heads % c.n_kv_heads !== 0) {
+    throw new ModelConfigError(
+      `n_heads ${c.n_heads} is not a multiple of n_kv_heads ${c.n_kv_heads}`,
+    );
+  }
+  if (c.d_model % c.vision_heads !== 0) {
+    throw new ModelConfigError(
+      `d_model ${c.d_model} is not divisible by vision_heads ${c.vision_heads}`,
+    );
+  }
+  if (c.image_size % c.patch_size !== 0) {
+    throw new ModelConfigError(
+      `image_size ${c.image_size} is not a multiple of patch_size ${c.patch_size}`,
+    );
+  }
+  if (imageTokens(c) >= c.max_seq) {
+    throw new ModelConfigError(
+      `max_seq ${c.max_seq} leaves no room for text after ${imageTokens(c)} image tokens`,
+    );
+  }
+  if (!(c.rope_theta > 0)) throw new ModelConfigError(`rope_theta must be > 0`);
+}
+
+/** Number of image tokens in the sequence prefix. */
+export function imageTokens(c: ModelConfig): number {
+  const g = c.image_size / c.patch_size;
+  return g * g;
+}
+
+/** Features per patch (patch_size² × RGB). */
+export function patchDim(c: ModelConfig): number {
+  return c.patch_size * c.patch_size * 3;
+}
+
+/** Per-head width of the language model. */
+export function headDim(c: ModelConfig): number {
+  return c.d_model / c.n_heads;
+}
