@@ -1,0 +1,122 @@
+/**
+ * The GRPO objective's host-side pieces: group-relative advantages, completion masks and the
+ * per-sequence weights that turn per-token loss terms into each aggregation variant.
+ *
+ * Per token t of completion i (following TRL's GRPOTrainer):
+ *   r_{i,t}  = exp(logp_{i,t} - logp_old_{i,t})            (μ = 1: logp_old = logp, detached)
+ *   l_{i,t}  = -min(r A_i, clip(r, 1 - ε_low, 1 + ε_high) A_i) + β k3_{i,t}
+ *   k3_{i,t} = exp(logp_ref - logp) - (logp_ref - logp) - 1  (β = 0: no reference model)
+ * and with m_{i,t} the completion mask (1 for generated tokens up to and including the stop
+ * token; 0 for padding and, with `mask_truncated`, for every token of a truncated completion):
+ *   grpo    : L = (1/B) Σ_i [ Σ_t m l / max(1, Σ_t m) ]       (per-sequence mean, then mean)
+ *   bnpo    : L = Σ_{i,t} m l / max(1, Σ_{i,t} m)               (token mean over this batch)
+ *   dr_grpo : L = Σ_{i,t} m l / (B · max_completion)            (constant normaliser, no length bias)
+ *   dapo    : L = Σ_{i,t} m l / max(1, N)   with N the active tokens of the WHOLE generation batch
+ *             (all micro-batches of the step). With one micro-batch per step, as here, N equals
+ *             bnpo's normaliser and the two coincide; they differ only under micro-batching.
+ * Every variant is L = Σ_{i,t} w_i m_{i,t} l_{i,t}, so the GPU kernel takes per-sequence weights
+ * w_i (computed here) and its backward is dL/dlogp_{i,t} = w_i m_{i,t} ∂l/∂logp.
+ */
+import type { LossType } from "./config.ts";
+
+/** Inconsistent shapes or values passed to the objective's helpers. */
+export class ObjectiveError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ObjectiveError";
+  }
+}
+
+/**
+ * Group-relative advantages: A_i = r_i - mean(group), divided by (std(group) + 1e-4) when
+ * `scale` (std with Bessel's correction, as torch.std; the 1e-4 keeps all-equal groups at 0).
+ * `rewards` holds consecutive groups of `groupSize`.
+ */
+export function groupAdvantages(
+  rewards: ArrayLike<number>,
+  groupSize: number,
+  scale: boolean,
+): Float64Array {
+  const n = rewards.length;
+  if (groupSize < 1 || n % groupSize !== 0) {
+    throw new ObjectiveError(`${n} rewards do not split into groups of ${groupSize}`);
+  }
+  const out = new Float64Array(n);
+  for (let g = 0; g < n; g += groupSize) {
+    let mean = 0;
+    for (let j = 0; j < groupSize; j++) mean += rewards[g + j];
+    mean /= groupSize;
+    let ss = 0;
+    for (let j = 0; j < groupSize; j++) ss += (rewards[g + j] - mean) ** 2;
+    const std = groupSize > 1 ? Math.sqrt(ss / (groupSize - 1)) : 0;
+    for (let j = 0; j < groupSize; j++) {
+      const a = rewards[g + j] - mean;
+      out[g + j] = scale ? a / (std + 1e-4) : a;
+    }
+  }
+  return out;
+}
+
+/**
+ * Completion mask [B, T] (1 = generated token counted in the loss). `lengths[i]` counts the
+ * generated tokens including the stop token; truncated completions are zeroed when `maskTruncated`.
+ */
+export function completionMask(
+  lengths: ArrayLike<number>,
+  truncated: ArrayLike<boolean>,
+  maxLen: number,
+  maskTruncated: boolean,
+): Float32Array<ArrayBuffer> {
+  const b = lengths.length;
+  const m = new Float32Array(b * maxLen);
+  for (let i = 0; i < b; i++) {
+    if (lengths[i] > maxLen || lengths[i] < 0) {
+      throw new ObjectiveError(`completion ${i} has length ${lengths[i]} outside [0, ${maxLen}]`);
+    }
+    if (maskTruncated && truncated[i]) continue;
+    m.fill(1, i * maxLen, i * maxLen + lengths[i]);
+  }
+  return m;
+}
+
+/** Per-sequence weights w_i for a loss variant (see module doc); `batchTokens` is dapo's N. */
+export function sequenceWeights(
+  loss: LossType,
+  mask: Float32Array,
+  nSeq: number,
+  maxLen: number,
+  maxCompletion: number,
+  batchTokens?: number,
+): Float32Array<ArrayBuffer> {
+  if (mask.length !== nSeq * maxLen) {
+    throw new ObjectiveError(`mask has ${mask.length} entries, expected ${nSeq}×${maxLen}`);
+  }
+  const active = new Float64Array(nSeq);
+  let total = 0;
+  for (let i = 0; i < nSeq; i++) {
+    let s = 0;
+    for (let t = 0; t < maxLen; t++) s += mask[i * maxLen + t];
+    active[i] = s;
+    total += s;
+  }
+  const w = new Float32Array(nSeq);
+  for (let i = 0; i < nSeq; i++) {
+    switch (loss) {
+      case "grpo":
+        w[i] = 1 / (nSeq * Math.max(1, active[i]));
+        break;
+      case "bnpo":
+        w[i] = 1 / Math.max(1, total);
+        break;
+      case "dr_grpo":
+        w[i] = 1 / (nSeq * maxCompletion);
+        break;
+      case "dapo":
+        w[i] = 1 / Math.max(1, batchTokens ?? total);
+        break;
+      default:
+        throw new ObjectiveError(`unknown loss type ${loss}`);
+    }
+  }
+  return w;
+}
