@@ -11,7 +11,9 @@ export const SCHEMA: string[] = [
     spec_text VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL
   )`,
-  // status: pending | running | done | failed | skipped
+  // status: pending | running | done | failed | skipped. `error` holds the failure message or the
+  // skip reason; `error_kind` the error's class (NumericError, TransientError, ...); `diagnosis` a
+  // NumericError's detail; `last_step` the highest step committed so far.
   `CREATE TABLE IF NOT EXISTS jobs (
     job_id VARCHAR PRIMARY KEY,
     experiment VARCHAR NOT NULL,
@@ -29,7 +31,9 @@ export const SCHEMA: string[] = [
     code_version VARCHAR NOT NULL,
     deno_version VARCHAR,
     adapter VARCHAR,
-    last_step BIGINT
+    last_step BIGINT,
+    error_kind VARCHAR,
+    diagnosis JSON
   )`,
   // A grid point (arm x seed) and the jobs realising it, by role (role 'final' describes the point).
   `CREATE TABLE IF NOT EXISTS points (
@@ -65,10 +69,34 @@ export const SCHEMA: string[] = [
     reward DOUBLE NOT NULL,
     extra JSON
   )`,
+  // `path` is relative to the run directory (`artifacts/<job_id>`), so merged stores stay valid.
   `CREATE TABLE IF NOT EXISTS artifacts (
     job_id VARCHAR PRIMARY KEY,
     path VARCHAR NOT NULL,
     bytes BIGINT NOT NULL,
     sha256 VARCHAR NOT NULL
   )`,
+  // A job's latest resumable state. Written in the same transaction as the metrics emitted up to
+  // it, so a crash loses only rows after the checkpoint, which the resumed job emits again.
+  `CREATE TABLE IF NOT EXISTS checkpoints (
+    job_id VARCHAR PRIMARY KEY,
+    step BIGINT NOT NULL,
+    state BLOB NOT NULL,
+    saved_at TIMESTAMP NOT NULL
+  )`,
 ];
+
+/** Tables in dependency-free export/merge order. */
+export const TABLES = [
+  "experiments",
+  "jobs",
+  "points",
+  "metrics",
+  "evaluations",
+  "completions",
+  "artifacts",
+  "checkpoints",
+] as const;
+
+/** A table name of the store. */
+export type TableName = typeof TABLES[number];
