@@ -1,0 +1,127 @@
+/**
+ * The stage table of CONFIG.md: which config sections each job kind reads and which stages a grid
+ * point needs; points become deduplicated jobs whose ids hash exactly what they read.
+ */
+import { createHash } from "node:crypto";
+import { canonicalJson } from "../spec/mod.ts";
+import type { ConfigValue, Experiment, JobConfig } from "../spec/mod.ts";
+import type { Job, JobGraph, Point } from "./types.ts";
+import { expandPoints, formatValue } from "./expand.ts";
+
+/** The job kinds of the pipeline, in dependency order. */
+export const STAGE_KINDS = ["pretrain", "instruct", "sft", "rl", "eval"] as const;
+/** One of {@link STAGE_KINDS}. */
+export type StageKind = typeof STAGE_KINDS[number];
+
+/** Top-level config keys each kind reads; a job's id depends on these and nothing else. */
+export const STAGE_READS: Record<StageKind, readonly string[]> = {
+  pretrain: ["seed", "model", "data", "pretrain"],
+  instruct: ["seed", "model", "data", "instruct"],
+  sft: ["seed", "model", "data", "init", "sft"],
+  rl: ["seed", "model", "data", "init", "rl"],
+  eval: ["seed", "model", "data", "eval"],
+};
+
+/** Role of each kind in `Point.jobs`; the eval job is the point's `final`. */
+export const STAGE_ROLE: Record<StageKind, string> = {
+  pretrain: "pretrain",
+  instruct: "instruct",
+  sft: "sft",
+  rl: "rl",
+  eval: "final",
+};
+
+/** The stages a point runs, in order, from its `init` and `method`. */
+export function stagesFor(config: JobConfig): StageKind[] {
+  const out: StageKind[] = ["pretrain"];
+  if (config.init === "instruct") out.push("instruct");
+  if (config.method === "sft" || config.method === "sft_rl") out.push("sft");
+  if (config.method === "rl" || config.method === "sft_rl") out.push("rl");
+  out.push("eval");
+  return out;
+}
+
+/** The sections of `config` that `kind` reads. */
+export function configSlice(kind: StageKind, config: JobConfig): JobConfig {
+  const out: JobConfig = {};
+  for (const k of STAGE_READS[kind]) out[k] = config[k];
+  return out;
+}
+
+/** Job id: sha256 of canonical JSON `{kind, slice, inputs, codeVersion}`, first 16 hex chars. */
+export function jobId(
+  kind: string,
+  slice: JobConfig,
+  inputs: Record<string, string>,
+  codeVersion: string,
+): string {
+  return hash16(canonicalJson({ kind, slice, inputs, codeVersion }));
+}
+
+function hash16(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/** Expands an experiment into its job DAG (topologically ordered) and its points. */
+export function expandGraph(experiment: Experiment, codeVersion: string): JobGraph {
+  const resolved = expandPoints(experiment);
+  const jobs = new Map<string, Job>();
+  const points: Point[] = [];
+  for (const rp of resolved) {
+    // Canonical text of each section once per point; slices are assembled from these.
+    const sectionText = new Map<string, string>();
+    const text = (k: string) => {
+      let t = sectionText.get(k);
+      if (t === undefined) sectionText.set(k, t = canonicalJson(rp.config[k]));
+      return t;
+    };
+    const roles: Record<string, string> = {};
+    let prev: string | undefined;
+    const chainReads = new Set<string>();
+    for (const kind of stagesFor(rp.config)) {
+      const inputs: Record<string, string> = prev === undefined ? {} : { model: prev };
+      for (const k of STAGE_READS[kind]) chainReads.add(k);
+      // Same bytes as canonicalJson({kind, slice, inputs, codeVersion}); keys in sorted order.
+      const slice = [...STAGE_READS[kind]].sort().map((k) => `${JSON.stringify(k)}:${text(k)}`);
+      const payload = `{"codeVersion":${JSON.stringify(codeVersion)},"inputs":${
+        canonicalJson(inputs)
+      },"kind":${JSON.stringify(kind)},"slice":{${slice.join(",")}}}`;
+      const id = hash16(payload);
+      if (!jobs.has(id)) {
+        jobs.set(id, {
+          id,
+          kind,
+          config: configSlice(kind, rp.config),
+          inputs,
+          label: jobLabel(kind, rp.axes, chainReads),
+        });
+      }
+      roles[STAGE_ROLE[kind]] = id;
+      prev = id;
+    }
+    points.push({ key: rp.key, axes: rp.axes, config: rp.config, jobs: roles });
+  }
+  // Stable sort by stage rank keeps every input before its consumers.
+  const rank = (j: Job) => STAGE_KINDS.indexOf(j.kind as StageKind);
+  const ordered = [...jobs.values()].sort((a, b) => rank(a) - rank(b));
+  return { jobs: ordered, points, codeVersion };
+}
+
+/** A human label: the kind and the point's axis values that can reach this job. */
+function jobLabel(
+  kind: StageKind,
+  axes: Record<string, ConfigValue>,
+  chainReads: Set<string>,
+): string {
+  const parts: string[] = [kind];
+  for (const [path, v] of Object.entries(axes)) {
+    const top = path.split(".")[0];
+    const relevant = top === "method"
+      ? kind === "rl" || kind === "eval"
+      : top === "init"
+      ? kind !== "pretrain"
+      : chainReads.has(top);
+    if (relevant) parts.push(`${path}=${formatValue(v)}`);
+  }
+  return parts.join(" ");
+}
