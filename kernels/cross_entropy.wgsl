@@ -1,0 +1,94 @@
+// Softmax cross-entropy with a per-row loss weight (the loss mask), forward and backward fused.
+// Layout: logits [N, V] f32 row-major, targets [N] u32, mask [N] f32 (0 = row ignored; its
+// target is never read), loss [N] f32 = mask * (logsumexp(logits) - logits[target]),
+// dlogits [N, V] f32 = factor * mask * (softmax(logits) - onehot(target)).
+// One 256-thread workgroup per row; rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
+
+struct Params { N: u32, V: u32, factor: f32, _pad: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<u32>;
+@group(0) @binding(3) var<storage, read> mask: array<f32>;
+@group(0) @binding(4) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
+
+const WG: u32 = 256u;
+var<workgroup> red: array<f32, WG>;
+
+fn reduce_max(lid: u32, x: f32) -> f32 {
+  red[lid] = x;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn reduce_sum(lid: u32, x: f32) -> f32 {
+  red[lid] = x;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+// logsumexp of row `row`; every thread gets the same value.
+fn row_lse(lid: u32, base: u32) -> f32 {
+  var m = -3.0e38;
+  for (var i = lid; i < p.V; i += WG) { m = max(m, logits[base + i]); }
+  m = reduce_max(lid, m);
+  var s = 0.0;
+  for (var i = lid; i < p.V; i += WG) { s += exp(logits[base + i] - m); }
+  s = reduce_sum(lid, s);
+  return m + log(s);
+}
+
+// Bindings 1..5 as declared above.
+@compute @workgroup_size(256)
+fn cross_entropy_fwd_bwd(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.N) { return; }
+  let base = row * p.V;
+  let lse = row_lse(lid, base);
+  let w = mask[row];
+  if (w == 0.0) {
+    for (var i = lid; i < p.V; i += WG) { dlogits[base + i] = 0.0; }
+    if (lid == 0u) { loss[row] = 0.0; }
+    return;
+  }
+  let t = targets[row];
+  if (lid == 0u) { loss[row] = w * (lse - logits[base + t]); }
+  let g = p.factor * w;
+  for (var i = lid; i < p.V; i += WG) {
+    let onehot = select(0.0, 1.0, i == t);
+    dlogits[base + i] = g * (exp(logits[base + i] - lse) - onehot);
+  }
+}
+
+// Loss only (evaluation). Bindings 1..4 as declared above.
+@compute @workgroup_size(256)
+fn cross_entropy_fwd(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.N) { return; }
+  let base = row * p.V;
+  let lse = row_lse(lid, base);
+  let w = mask[row];
+  if (lid == 0u) {
+    loss[row] = select(w * (lse - logits[base + targets[row]]), 0.0, w == 0.0);
+  }
+}

@@ -1,0 +1,84 @@
+// Log-probability of chosen tokens under softmax(scale * logits) (RL policy ratios; scale is
+// 1 / sampling temperature), forward and backward side by side.
+// Layout: logits [N, V] f32 row-major, targets [N] u32 (< V), logp [N] f32,
+// g [N] f32 (upstream dL/dlogp), dlogits [N, V] f32 = g * scale * (onehot(target) - softmax).
+// One 256-thread workgroup per row; rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
+
+struct Params { N: u32, V: u32, scale: f32, _pad: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<u32>;
+@group(0) @binding(3) var<storage, read_write> logp: array<f32>;
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
+
+const WG: u32 = 256u;
+var<workgroup> red: array<f32, WG>;
+
+fn reduce_max(lid: u32, x: f32) -> f32 {
+  red[lid] = x;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn reduce_sum(lid: u32, x: f32) -> f32 {
+  red[lid] = x;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+// logsumexp of scale * logits over a row; every thread gets the same value.
+fn row_lse(lid: u32, base: u32) -> f32 {
+  var m = -3.0e38;
+  for (var i = lid; i < p.V; i += WG) { m = max(m, p.scale * logits[base + i]); }
+  m = reduce_max(lid, m);
+  var s = 0.0;
+  for (var i = lid; i < p.V; i += WG) { s += exp(p.scale * logits[base + i] - m); }
+  s = reduce_sum(lid, s);
+  return m + log(s);
+}
+
+// Bindings: 1 logits, 2 targets, 3 logp.
+@compute @workgroup_size(256)
+fn logprob_fwd(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.N) { return; }
+  let base = row * p.V;
+  let lse = row_lse(lid, base);
+  if (lid == 0u) { logp[row] = p.scale * logits[base + targets[row]] - lse; }
+}
+
+// Bindings: 1 logits, 2 targets, 3 g, 4 dlogits (overwritten).
+@compute @workgroup_size(256)
+fn logprob_bwd(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.N) { return; }
+  let base = row * p.V;
+  let lse = row_lse(lid, base);
+  let t = targets[row];
+  let gs = g[row] * p.scale;
+  for (var i = lid; i < p.V; i += WG) {
+    let onehot = select(0.0, 1.0, i == t);
+    dlogits[base + i] = gs * (onehot - exp(p.scale * logits[base + i] - lse));
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Attention forward and backward (kernels/attention.wgsl): grouped-query heads, causal mask with a
+ * bidirectional image prefix, optional per-sequence valid lengths (right padding).
+ */
+
+import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { expectDims, expectSize, grid1d, params } from "./launch.ts";
+
+/** Every dimension of an attention call, explicit. */
+export interface AttentionOptions {
+  batch: number;
+  seqLen: number;
+  qHeads: number;
+  kvHeads: number;
+  headDim: number;
+  /** Leading positions that attend bidirectionally among themselves (image tokens); 0 = none. */
+  prefix: number;
+  /** Score scale, normally 1 / sqrt(headDim). */
+  scale: number;
+  /** Optional [batch] u32 valid lengths; rows at or beyond a sequence's length are padding. */
+  lengths?: Tensor;
+}
+
+/** Elements of the `saved` workspace the forward fills and the backward reads: 2 * B * Hq * T. */
+export function attentionSavedSize(o: AttentionOptions): number {
+  return 2 * o.batch * o.qHeads * o.seqLen;
+}
+
+function source(headDim: number): string {
+  return `const HD: u32 = ${headDim}u;\n` + kernelSource("attention.wgsl");
+}
+
+function check(o: AttentionOptions): void {
+  expectDims("attention", {
+    batch: o.batch,
+    seqLen: o.seqLen,
+    qHeads: o.qHeads,
+    kvHeads: o.kvHeads,
+    headDim: o.headDim,
+  });
+  if (o.qHeads % o.kvHeads !== 0) {
+    throw new GpuError(`attention: qHeads ${o.qHeads} is not a multiple of kvHeads ${o.kvHeads}`);
+  }
+  if (!Number.isInteger(o.prefix) || o.prefix < 0) {
+    throw new GpuError(`attention: prefix must be a non-negative integer, got ${o.prefix}`);
+  }
+  if (o.lengths) expectSize("attention", "lengths", o.lengths, o.batch);
+}
+
+function uniforms(o: AttentionOptions): Uint8Array {
+  return params([
+    { u: o.batch },
+    { u: o.seqLen },
+    { u: o.qHeads },
+    { u: o.kvHeads },
+    { u: o.prefix },
+    { u: o.lengths ? 1 : 0 },
+    { f: o.scale },
+    { u: 0 },
+  ]);
+}
+
+/**
+ * out = softmax(scale q kᵀ + mask) v. q/out [B, T, Hq, D], k/v [B, T, Hkv, D]; `saved`
+ * [2, B, Hq, T] receives the per-row logsumexp for the backward.
+ */
+export function attentionForward(
+  r: Recorder,
+  out: Tensor,
+  saved: Tensor,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  o: AttentionOptions,
+): void {
+  check(o);
+  const nq = o.batch * o.seqLen * o.qHeads * o.headDim;
+  const nk = o.batch * o.seqLen * o.kvHeads * o.headDim;
+  expectSize("attentionForward", "q", q, nq);
+  expectSize("attentionForward", "out", out, nq);
+  expectSize("attentionForward", "k", k, nk);
+  expectSize("attentionForward", "v", v, nk);
+  expectSize("attentionForward", "saved", saved, attentionSavedSize(o));
+  const pl = pipeline(r.gpu, source(o.headDim), "attention_fwd");
+  const lens = o.lengths?.buffer ?? q.buffer;
+  r.dispatch(
+    pl,
+    uniforms(o),
+    [q.buffer, k.buffer, v.buffer, lens, out.buffer, saved.buffer],
+    grid1d(o.batch * o.seqLen * o.qHeads, 64),
+    "attention_fwd",
+  );
+}
+
+/**
+ * Gradients of attentionForward: writes dq [B, T, Hq, D], dk and dv [B, T, Hkv, D] (overwritten,
+ * not accumulated) from dout and the forward's q, k, v, out and `saved` (whose second half it
+ * uses as scratch). Deterministic: no atomics.
+ */
+export function attentionBackward(
+  r: Recorder,
+  dq: Tensor,
+  dk: Tensor,
+  dv: Tensor,
+  dout: Tensor,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  out: Tensor,
+  saved: Tensor,
+  o: AttentionOptions,
+): void {
+  check(o);
+  const nq = o.batch * o.seqLen * o.qHeads * o.headDim;
+  const nk = o.batch * o.seqLen * o.kvHeads * o.headDim;
+  for (const [name, t] of [["q", q], ["out", out], ["dout", dout], ["dq", dq]] as const) {
+    expectSize("attentionBackward", name, t, nq);
+  }
+  for (const [name, t] of [["k", k], ["v", v], ["dk", dk], ["dv", dv]] as const) {
+    expectSize("attentionBackward", name, t, nk);
+  }
+  expectSize("attentionBackward", "saved", saved, attentionSavedSize(o));
+  const src = source(o.headDim);
+  const u = uniforms(o);
+  const lens = o.lengths?.buffer ?? q.buffer;
+  const rows = grid1d(o.batch * o.seqLen * o.qHeads, 64);
+  r.dispatch(
+    pipeline(r.gpu, src, "attention_bwd_delta"),
+    u,
+    [out.buffer, dout.buffer, saved.buffer],
+    rows,
+    "attention_bwd_delta",
+  );
+  r.dispatch(
+    pipeline(r.gpu, src, "attention_bwd_dq"),
+    u,
+    [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dq.buffer],
+    rows,
+    "attention_bwd_dq",
+  );
+  r.dispatch(
+    pipeline(r.gpu, src, "attention_bwd_dkv"),
+    u,
+    [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dk.buffer, dv.buffer],
+    grid1d(o.batch * o.seqLen * o.kvHeads, 64),
+    "attention_bwd_dkv",
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * Softmax cross-entropy with a loss mask (kernels/cross_entropy.wgsl), forward and backward fused,
+ * plus a forward-only variant for evaluation.
+ */
+
+import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { expectDims, expectSize, gridRows, params } from "./launch.ts";
+
+/** Dimensions and gradient scale of a cross-entropy call. */
+export interface CrossEntropyOptions {
+  rows: number;
+  vocab: number;
+  /** dlogits multiplier, e.g. 1 / sum(mask) for a mean over unmasked tokens. */
+  factor: number;
+}
+
+function check(op: string, logits: Tensor, targets: Tensor, mask: Tensor, loss: Tensor, o: {
+  rows: number;
+  vocab: number;
+}): void {
+  expectDims(op, { rows: o.rows, vocab: o.vocab });
+  expectSize(op, "logits", logits, o.rows * o.vocab);
+  expectSize(op, "targets", targets, o.rows);
+  expectSize(op, "mask", mask, o.rows);
+  expectSize(op, "loss", loss, o.rows);
+}
+
+/**
+ * loss[n] = mask[n] (logsumexp(logits[n]) - logits[n, targets[n]]) and
+ * dlogits = factor * mask[n] (softmax(logits[n]) - onehot(targets[n])). logits/dlogits [N, V],
+ * targets [N] u32, mask/loss [N] f32. Targets of rows with mask 0 are never read.
+ */
+export function crossEntropy(
+  r: Recorder,
+  loss: Tensor,
+  dlogits: Tensor,
+  logits: Tensor,
+  targets: Tensor,
+  mask: Tensor,
+  o: CrossEntropyOptions,
+): void {
+  check("crossEntropy", logits, targets, mask, loss, o);
+  expectSize("crossEntropy", "dlogits", dlogits, o.rows * o.vocab);
+  if (dlogits.buffer === logits.buffer) {
+    throw new GpuError("crossEntropy: dlogits must not alias logits");
+  }
+  r.dispatch(
+    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd_bwd"),
+    params([{ u: o.rows }, { u: o.vocab }, { f: o.factor }, { u: 0 }]),
+    [logits.buffer, targets.buffer, mask.buffer, loss.buffer, dlogits.buffer],
+    gridRows(o.rows),
+    "cross_entropy_fwd_bwd",
+  );
+}
+
+/** Loss only: loss[n] = mask[n] (logsumexp(logits[n]) - logits[n, targets[n]]). */
+export function crossEntropyLoss(
+  r: Recorder,
+  loss: Tensor,
+  logits: Tensor,
+  targets: Tensor,
+  mask: Tensor,
+  o: { rows: number; vocab: number },
+): void {
+  check("crossEntropyLoss", logits, targets, mask, loss, o);
+  r.dispatch(
+    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd"),
+    params([{ u: o.rows }, { u: o.vocab }, { f: 0 }, { u: 0 }]),
+    [logits.buffer, targets.buffer, mask.buffer, loss.buffer],
+    gridRows(o.rows),
+    "cross_entropy_fwd",
+  );
+}

@@ -1,0 +1,47 @@
+/** Dispatch shapes, size checks and uniform packing for the attention, loss, decode and sampling ops. */
+
+import { GpuError, type Tensor } from "../context.ts";
+
+/** Workgroups for `n` threads of `wg`-wide groups on a 2D grid (x fastest, at most 65535 wide). */
+export function grid1d(n: number, wg: number): [number, number] {
+  const groups = Math.ceil(n / wg);
+  if (groups <= 65535) return [groups, 1];
+  return [65535, Math.ceil(groups / 65535)];
+}
+
+/** Workgroups for one workgroup per row, `rows` rows, on a 2D grid (x fastest). */
+export function gridRows(rows: number): [number, number] {
+  if (rows <= 65535) return [rows, 1];
+  return [65535, Math.ceil(rows / 65535)];
+}
+
+/**
+ * Throw a GpuError naming the op when a tensor holds fewer than `want` elements (larger is fine:
+ * arena buffers sized for the largest batch are used with smaller ones).
+ */
+export function expectSize(op: string, name: string, t: Tensor, want: number): void {
+  if (t.size < want) {
+    throw new GpuError(`${op}: ${name} has ${t.size} elements [${t.shape}], needs ${want}`);
+  }
+}
+
+/** Throw a GpuError naming the op when a dimension is not a positive integer. */
+export function expectDims(op: string, dims: Record<string, number>): void {
+  for (const [k, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new GpuError(`${op}: ${k} must be a positive integer, got ${v}`);
+    }
+  }
+}
+
+/** A little-endian params block from u32 and f32 fields, padded to 16 bytes. */
+export function params(fields: ({ u: number } | { f: number })[]): Uint8Array {
+  const n = Math.max(4, Math.ceil(fields.length / 4) * 4);
+  const buf = new ArrayBuffer(n * 4);
+  const view = new DataView(buf);
+  fields.forEach((x, i) => {
+    if ("u" in x) view.setUint32(i * 4, x.u >>> 0, true);
+    else view.setFloat32(i * 4, x.f, true);
+  });
+  return new Uint8Array(buf);
+}

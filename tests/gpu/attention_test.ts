@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { acquireGpu, type Gpu, readback, run, tensor } from "../../lib/gpu/context.ts";
+import {
+  attentionBackward,
+  attentionForward,
+  type AttentionOptions,
+  attentionSavedSize,
+} from "../../lib/gpu/ops/attention.ts";
+import { attentionBackwardRef, attentionRef, type AttnDims } from "./attention_ref.ts";
+import { assertClose, randomF32 } from "./ref_util.ts";
+
+// Tolerances (f32 kernels vs float64 reference, inputs in [-1, 1)): forward atol 2e-5 + rtol 1e-4;
+// backward atol 1e-4 + rtol 1e-3.
+const CASES: AttnDims[] = [
+  { B: 1, T: 1, Hq: 2, Hkv: 2, D: 8, prefix: 0, scale: 1 / Math.sqrt(8) },
+  { B: 2, T: 7, Hq: 4, Hkv: 2, D: 16, prefix: 3, scale: 1 / Math.sqrt(16), lens: [7, 5] },
+  { B: 2, T: 7, Hq: 2, Hkv: 2, D: 8, prefix: 7, scale: 0.5 },
+  { B: 2, T: 33, Hq: 2, Hkv: 1, D: 32, prefix: 5, scale: 1 / Math.sqrt(32) },
+  { B: 3, T: 33, Hq: 4, Hkv: 4, D: 8, prefix: 0, scale: 1 / Math.sqrt(8), lens: [33, 1, 20] },
+];
+
+function optsOf(gpu: Gpu, a: AttnDims): AttentionOptions {
+  return {
+    batch: a.B,
+    seqLen: a.T,
+    qHeads: a.Hq,
+    kvHeads: a.Hkv,
+    headDim: a.D,
+    prefix: a.prefix,
+    scale: a.scale,
+    lengths: a.lens ? tensor(gpu, [a.B], Uint32Array.from(a.lens)) : undefined,
+  };
+}
+
+function name(a: AttnDims): string {
+  return `B${a.B} T${a.T} Hq${a.Hq} Hkv${a.Hkv} D${a.D} prefix${a.prefix}` +
+    (a.lens ? ` lens[${a.lens}]` : "");
+}
+
+Deno.test("attention: reference backward matches central finite differences of the reference forward", () => {
+  for (const a of [CASES[1], { ...CASES[3], T: 9, prefix: 4, lens: [9, 6] }]) {
+    const nq = a.B * a.T * a.Hq * a.D, nk = a.B * a.T * a.Hkv * a.D;
+    const q = Float64Array.from(randomF32(1, nq)), k = Float64Array.from(randomF32(2, nk));
+    const v = Float64Array.from(randomF32(3, nk)), dout = Float64Array.from(randomF32(4, nq));
+    const loss = () => attentionRef(q, k, v, a).out.reduce((s, x, i) => s + x * dout[i], 0);
+    const g = attentionBackwardRef(q, k, v, dout, a);
+    const eps = 1e-6;
+    for (const [label, x, gx] of [["q", q, g.dq], ["k", k, g.dk], ["v", v, g.dv]] as const) {
+      for (let t = 0; t < 25; t++) {
+        const i = (t * 7919) % x.length;
+        const x0 = x[i];
+        x[i] = x0 + eps;
+        const lp = loss();
+        x[i] = x0 - eps;
+        const lm = loss();
+        x[i] = x0;
+        const fd = (lp - lm) / (2 * eps);
+        assert.ok(
+          Math.abs(fd - gx[i]) <= 1e-7 + 1e-6 * Math.abs(fd),
+          `${name(a)} d${label}[${i}]: analytic ${gx[i]} vs finite difference ${fd}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("attention: GPU forward and backward match the float64 reference on awkward shapes", async () => {
+  const gpu = await acquireGpu();
+  try {
+    for (const [ci, a] of CASES.entries()) {
+      const nq = a.B * a.T * a.Hq * a.D, nk = a.B * a.T * a.Hkv * a.D;
+      const qh = randomF32(10 + ci, nq), kh = randomF32(20 + ci, nk);
+      const vh = randomF32(30 + ci, nk), doh = randomF32(40 + ci, nq);
+      const o = optsOf(gpu, a);
+      const q = tensor(gpu, [nq], qh), k = tensor(gpu, [nk], kh), v = tensor(gpu, [nk], vh);
+      const dout = tensor(gpu, [nq], doh);
+      const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
+      const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
+      await run(gpu, (r) => {
+        attentionForward(r, out, saved, q, k, v, o);
+        attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, o);
+      });
+      const ref = attentionRef(qh, kh, vh, a);
+      const gref = attentionBackwardRef(qh, kh, vh, doh, a);
+      assertClose(`${name(a)} out`, await readback(gpu, out), ref.out, 2e-5, 1e-4);
+      const lse = (await readback(gpu, saved)).subarray(0, a.B * a.Hq * a.T);
+      assertClose(`${name(a)} lse`, lse, ref.lse, 2e-5, 1e-4);
+      assertClose(`${name(a)} dq`, await readback(gpu, dq), gref.dq, 1e-4, 1e-3);
+      assertClose(`${name(a)} dk`, await readback(gpu, dk), gref.dk, 1e-4, 1e-3);
+      assertClose(`${name(a)} dv`, await readback(gpu, dv), gref.dv, 1e-4, 1e-3);
+    }
+  } finally {
+    gpu.device.destroy();
+  }
+});
+
+Deno.test("attention: backward is bit-identical run to run (GQA reduction without atomics)", async () => {
+  const gpu = await acquireGpu();
+  try {
+    const a = CASES[3];
+    const nq = a.B * a.T * a.Hq * a.D, nk = a.B * a.T * a.Hkv * a.D;
+    const o = optsOf(gpu, a);
+    const q = tensor(gpu, [nq], randomF32(5, nq)), k = tensor(gpu, [nk], randomF32(6, nk));
+    const v = tensor(gpu, [nk], randomF32(7, nk)), dout = tensor(gpu, [nq], randomF32(8, nq));
+    const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
+    const results: Float32Array[][] = [];
+    for (let rep = 0; rep < 2; rep++) {
+      const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
+      await run(gpu, (r) => {
+        attentionForward(r, out, saved, q, k, v, o);
+        attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, o);
+      });
+      results.push([await readback(gpu, dq), await readback(gpu, dk), await readback(gpu, dv)]);
+    }
+    for (let t = 0; t < 3; t++) {
+      assert.deepEqual(
+        new Uint32Array(results[0][t].buffer),
+        new Uint32Array(results[1][t].buffer),
+      );
+    }
+  } finally {
+    gpu.device.destroy();
+  }
+});
