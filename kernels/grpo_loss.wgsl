@@ -14,10 +14,12 @@ struct Params {
 
 // Entry `token_terms`. Layout: logp, old_logp, ref_logp, mask: f32[B*T] row-major (row = one
 // completion); adv, weight: f32[B]; dlogp: f32[B*T] (written); terms: vec4<f32>[B*T] (written):
-//   (w·m·l, m·k3, m·[low-clipped], m·[high-clipped]).
+//   (w·m·l, m·k3, m·[clipped], m·[non-finite input]).
 // One thread per token, 256 per workgroup, 2D grid (x fastest); threads with index >= n return.
 // Clipped means the clip branch is active and its gradient is 0 (TRL's region metric):
-// low: r < 1-ε_low with A < 0; high: r > 1+ε_high with A > 0.
+// r < 1-ε_low with A < 0, or r > 1+ε_high with A > 0. Non-finite inputs are detected from the
+// bits, because WGSL lets min/max/select silently drop NaNs; the host turns a count > 0 into a
+// NumericError instead of training on garbage.
 @group(0) @binding(1) var<storage, read> logp: array<f32>;
 @group(0) @binding(2) var<storage, read> old_logp: array<f32>;
 @group(0) @binding(3) var<storage, read> ref_logp: array<f32>;
@@ -26,6 +28,10 @@ struct Params {
 @group(0) @binding(6) var<storage, read> weight: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dlogp: array<f32>;
 @group(0) @binding(8) var<storage, read_write> terms: array<vec4<f32>>;
+
+fn finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
 
 @compute @workgroup_size(256)
 fn token_terms(@builtin(global_invocation_id) gid: vec3<u32>,
@@ -52,10 +58,11 @@ fn token_terms(@builtin(global_invocation_id) gid: vec3<u32>,
     l = l + p.beta * k3;
     g = g + p.beta * (1.0 - e);
   }
-  let low = select(0.0, 1.0, r < 1.0 - p.eps_low && a < 0.0);
-  let high = select(0.0, 1.0, r > 1.0 + p.eps_high && a > 0.0);
+  let clip = (r < 1.0 - p.eps_low && a < 0.0) || (r > 1.0 + p.eps_high && a > 0.0);
+  var bad = !finite(lp) || !finite(old_logp[i]) || !finite(a) || !finite(w);
+  if (p.beta != 0.0) { bad = bad || !finite(ref_logp[i]); }
   dlogp[i] = w * m * g;
-  terms[i] = vec4<f32>(w * m * l, m * k3, m * low, m * high);
+  terms[i] = vec4<f32>(w * m * l, m * k3, m * select(0.0, 1.0, clip), m * select(0.0, 1.0, bad));
 }
 
 // Entry `reduce_terms`. Layout: binding 1 = terms_in: vec4<f32>[n] (the terms written above),

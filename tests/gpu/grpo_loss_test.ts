@@ -111,8 +111,36 @@ Deno.test("grpo_loss: every variant's value, gradient, KL and clip fraction matc
       const s = refStats(xr);
       const active = xr.mask.flat().reduce((a, v) => a + v, 0);
       close(totals.klSum / active, s.kl, `${tag} kl`, 1e-4, 1e-6);
-      close((totals.lowClipped + totals.highClipped) / active, s.clipFraction, `${tag} clip`);
+      close(totals.clipped / active, s.clipFraction, `${tag} clip`);
+      assert.equal(totals.nonFinite, 0);
       if (c.mu > 1) assert.ok(s.clipFraction > 0, `${tag}: no clipped tokens, clip path untested`);
+    }
+  } finally {
+    gpu.device.destroy();
+  }
+});
+
+Deno.test("grpo_loss: a NaN or Inf log-prob on an active token is counted, not swallowed", async () => {
+  const gpu = await acquireGpu();
+  try {
+    const [b, t] = [2, 3];
+    const mask = new Float32Array([1, 1, 0, 1, 0, 0]);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const lp = new Float32Array([-1, bad, bad, -2, bad, -1]);
+      const logp = tensor(gpu, [b, t], lp);
+      const scratch = grpoLossScratch(gpu, b, t);
+      await run(gpu, (r) =>
+        recordGrpoLoss(r, {
+          logp,
+          oldLogp: logp,
+          refLogp: logp,
+          mask: tensor(gpu, [b, t], mask),
+          advantages: tensor(gpu, [b], new Float32Array([1, -1])),
+          weights: tensor(gpu, [b], new Float32Array([0.25, 0.25])),
+          ...scratch,
+        }, { epsLow: 0.2, epsHigh: 0.2, beta: 0 }));
+      // Only [0,1] is both bad and active.
+      assert.equal((await readGrpoTotals(gpu, scratch.totals)).nonFinite, 1, String(bad));
     }
   } finally {
     gpu.device.destroy();

@@ -37,9 +37,9 @@ export interface GrpoLossBuffers {
   weights: Tensor;
   /** Output: dL/dlogp, f32[B*T]. */
   dlogp: Tensor;
-  /** Scratch: per-token (w·m·l, m·k3, m·low, m·high), f32[B*T*4]. */
+  /** Scratch: per-token (w·m·l, m·k3, m·clipped, m·non-finite), f32[B*T*4]. */
   terms: Tensor;
-  /** Output: Σ of terms, f32[4] = (loss, Σ m·k3, low-clipped count, high-clipped count). */
+  /** Output: Σ of terms, f32[4] = (loss, Σ m·k3, clipped count, non-finite input count). */
   totals: Tensor;
 }
 
@@ -113,12 +113,14 @@ export interface GrpoLossTotals {
   loss: number;
   /** Σ over active tokens of the k3 estimate (divide by active tokens for the mean KL). */
   klSum: number;
-  lowClipped: number;
-  highClipped: number;
+  /** Active tokens whose clip branch is active (zero gradient). */
+  clipped: number;
+  /** Active tokens with a NaN/Inf input (log-probs, advantage or weight); must be 0. */
+  nonFinite: number;
 }
 
 /** Read the reduced totals back to the host. */
 export async function readGrpoTotals(gpu: Gpu, totals: Tensor): Promise<GrpoLossTotals> {
   const t = await readback(gpu, totals);
-  return { loss: t[0], klSum: t[1], lowClipped: t[2], highClipped: t[3] };
+  return { loss: t[0], klSum: t[1], clipped: t[2], nonFinite: t[3] };
 }
