@@ -1,32 +1,35 @@
 /**
  * Rule-based rewards for GRPO, as plain functions in a table chosen and weighted by config.
  *
- * Text conventions: completions are the decoded text of generated tokens (the closed-vocabulary
- * tokenizer joins tokens with single spaces). Before matching, the four tags are split off any
- * neighbouring word, so `<answer>left</answer>` and `<answer> left </answer>` are the same words.
+ * Texts are canonical decodes of the closed-vocabulary tokenizer (lib/tasks/tokenizer.ts): words
+ * joined by single spaces, tags as words of their own. Answers are option letters ("A", "B", ...).
  *
- * Format (exact definition): the completion's words, after tag splitting, are
- *   `<think>` W* `</think>` `<answer>` W+ `</answer>`
- * where W is any word that is not one of the four tags. Nothing may precede `<think>` or follow
- * `</answer>` (end-of-sequence is not part of the text). Empty thinking is allowed (the R1-Zero
- * template does not demand it); an empty answer is not.
+ * format: 1 when the WHOLE completion is `<think> W* </think> <answer> W+ </answer>`, with W any
+ * word that is not one of the four tags: exactly four tags, `<think>` first, `<answer>` right
+ * after `</think>`, `</answer>` last (a trailing `<eos>` / `<|im_end|>` is ignored), and at least
+ * one answer word. This is lib/tasks' `hasThinkAnswerFormat`, so there is one definition.
  *
- * Accuracy: the words strictly inside the FIRST `<answer>` ... `</answer>` pair with no tag in
- * between, lower-cased and joined by single spaces, equal the ground truth normalised the same
- * way. Accuracy does not require the format (as in VisualThinker-R1-Zero, the two are separate).
+ * accuracy: 1 when lib/tasks' `extractAnswer` (the same extraction the cvbench evaluation uses)
+ * finds the correct option letter: the last complete `<answer> ... </answer>` naming an option
+ * (a letter, else the option text that ends last), else a fallback search of the text after the
+ * last `</think>` (the whole text when there is none). Accuracy does not require the format, as
+ * in VisualThinker-R1-Zero, where the two rewards are separate.
  *
- * Length (the naive reward VisualThinker-R1-Zero tried): r_len = weight * min(len, cap) / cap,
+ * length (the naive reward VisualThinker-R1-Zero tried): r_len = weight * min(len, cap) / cap,
  * with len the number of generated tokens; it is added only when `length_reward.enabled`.
  *
  * Adding a reward = adding a function to `REWARDS` and naming it with a weight in `rl.rewards`.
  */
+import { extractAnswer, hasThinkAnswerFormat } from "../tasks/prompts.ts";
 
 /** Everything a reward function may look at for one completion. */
 export interface RewardInput {
   /** Decoded completion text (what the model generated, without the prompt or EOS). */
   completion: string;
-  /** Ground-truth answer text. */
+  /** Ground-truth option letter ("A", "B", ...). */
   answer: string;
+  /** Option texts in letter order (the extraction also accepts an option's text). */
+  choices: readonly string[];
   /** Number of generated tokens. */
   length: number;
   /** True when generation hit the maximum completion length without stopping. */
@@ -44,7 +47,6 @@ export class RewardConfigError extends Error {
   }
 }
 
-const TAGS = ["<think>", "</think>", "<answer>", "</answer>"] as const;
 const TAG_RE = /(<\/?(?:think|answer)>)/g;
 
 /** Split text into words, with the four tags always standing as words of their own. */
@@ -52,49 +54,10 @@ export function words(text: string): string[] {
   return text.replace(TAG_RE, " $1 ").split(/\s+/).filter((w) => w.length > 0);
 }
 
-function isTag(w: string): boolean {
-  return (TAGS as readonly string[]).includes(w);
-}
-
-/** True when the whole completion is `<think> W* </think> <answer> W+ </answer>` (see module doc). */
-export function isWellFormed(completion: string): boolean {
-  const w = words(completion);
-  if (w.length < 4 || w[0] !== "<think>" || w[w.length - 1] !== "</answer>") return false;
-  const close = w.indexOf("</think>");
-  if (close < 0) return false;
-  for (let i = 1; i < close; i++) if (isTag(w[i])) return false;
-  if (w[close + 1] !== "<answer>") return false;
-  const body = w.slice(close + 2, w.length - 1);
-  return body.length > 0 && !body.some(isTag);
-}
-
-/** The text inside the first `<answer> ... </answer>` pair with no tag inside, or null. */
-export function extractAnswer(completion: string): string | null {
-  const w = words(completion);
-  for (let i = 0; i < w.length; i++) {
-    if (w[i] !== "<answer>") continue;
-    const body: string[] = [];
-    for (let j = i + 1; j < w.length; j++) {
-      if (w[j] === "</answer>") return body.length > 0 ? body.join(" ").toLowerCase() : null;
-      if (isTag(w[j])) break;
-      body.push(w[j]);
-    }
-  }
-  return null;
-}
-
-/** Lower-case and collapse whitespace, so answers compare as word sequences. */
-export function normalizeAnswer(text: string): string {
-  return words(text).join(" ").toLowerCase();
-}
-
 /** The reward table: name → function. Weights come from `rl.rewards`. */
 export const REWARDS: Readonly<Record<string, RewardFn>> = {
-  format: (x) => isWellFormed(x.completion) ? 1 : 0,
-  accuracy: (x) => {
-    const got = extractAnswer(x.completion);
-    return got !== null && got === normalizeAnswer(x.answer) ? 1 : 0;
-  },
+  format: (x) => hasThinkAnswerFormat(x.completion) ? 1 : 0,
+  accuracy: (x) => extractAnswer(x.completion, x.choices).answer === x.answer ? 1 : 0,
 };
 
 /** The naive length reward: weight * min(len, cap) / cap. */

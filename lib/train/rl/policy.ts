@@ -8,8 +8,10 @@ import type { Tensor } from "../../gpu/context.ts";
 export interface RlPrompt {
   /** Human-readable prompt text (stored with sampled completions). */
   text: string;
-  /** Ground-truth answer text, compared by the accuracy reward. */
+  /** Ground-truth option letter, compared by the accuracy reward. */
   answer: string;
+  /** Option texts in letter order. */
+  choices: readonly string[];
   /** Whatever the policy needs to condition on (token ids, image, ...); opaque to the trainer. */
   input: unknown;
 }

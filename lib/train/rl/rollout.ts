@@ -24,6 +24,7 @@ export function scoreRollouts(
     const x = {
       completion: s.text,
       answer: prompts[i].answer,
+      choices: prompts[i].choices,
       length: s.tokens.length,
       truncated: s.truncated,
     };

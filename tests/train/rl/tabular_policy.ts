@@ -41,7 +41,12 @@ export function tabularTask(seed: number): RlTask {
       const r = rng(seed, `tabular-task/${step}`);
       return Array.from({ length: n }, () => {
         const c = r.int(ANSWERS.length);
-        return { text: `question of class ${c}`, answer: ANSWERS[c], input: c };
+        return {
+          text: `question of class ${c}`,
+          answer: "ABCD"[c],
+          choices: ANSWERS,
+          input: c,
+        };
       });
     },
   };
