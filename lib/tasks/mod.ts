@@ -1,0 +1,76 @@
+/** The synthetic visual world: scenes, images, questions, traces, prompts and the tokenizer. */
+export { contentHash, hashString32, type Rng, rng, rngFromState } from "./rng.ts";
+export {
+  apparentRadius,
+  type Colour,
+  COLOURS,
+  type DataConfig,
+  depthLevel,
+  levelDistance,
+  MAX_OBJECTS,
+  objectName,
+  type Scene,
+  type SceneObject,
+  type Shape,
+  SHAPES,
+  sizeLevel,
+  TaskConfigError,
+  validateDataConfig,
+  worldDistance,
+  xLevel,
+  yLevel,
+} from "./world.ts";
+export { BACKGROUND, imageBytes, paintOrder, renderScene, visibility } from "./render.ts";
+export {
+  answerText,
+  askQuestion,
+  type Facts,
+  FAMILIES,
+  type Family,
+  formatChoices,
+  LETTERS,
+  type Question,
+  questionText,
+  type Split,
+  TEMPLATES,
+} from "./questions.ts";
+export { CORRECTIONS, describeScene, makeTrace, type Trace } from "./traces.ts";
+export {
+  answerCompletion,
+  type AnswerSource,
+  buildPrompt,
+  CHAT_REASONING_INSTRUCTION,
+  chatPrompt,
+  extractAnswer,
+  type ExtractedAnswer,
+  hasThinkAnswerFormat,
+  IM_END,
+  IM_START,
+  R1_ZERO_PREAMBLE,
+  r1ZeroPrompt,
+  type TemplateName,
+  thinkCompletion,
+} from "./prompts.ts";
+export {
+  decode,
+  encode,
+  SPECIAL,
+  SPECIAL_TOKENS,
+  tokenId,
+  TokenizerError,
+  VOCAB,
+  VOCAB_SIZE,
+} from "./tokenizer.ts";
+export {
+  cvbench,
+  CVBENCH_SEED,
+  generateScene,
+  GenerationError,
+  imageHash,
+  poolScene,
+  type Sample,
+  sampleTrace,
+  satSample,
+  type TrainPool,
+  trainPool,
+} from "./datasets.ts";

@@ -1,0 +1,195 @@
+/**
+ * Text grounded in a scene: reasoning traces (enumerate the relevant objects with their digit
+ * coordinates, compare, conclude) and scene descriptions. An error trace misreads one fact,
+ * reaches the wrong intermediate conclusion, then says "wait , ..." and corrects itself, always
+ * ending in the true answer: the raw material an "aha" can be learned from.
+ */
+import type { Rng } from "./rng.ts";
+import { countNoun, type Question } from "./questions.ts";
+import {
+  depthLevel,
+  objectName,
+  type Scene,
+  type SceneObject,
+  sizeLevel,
+  xLevel,
+  yLevel,
+} from "./world.ts";
+
+/** A reasoning trace (the text inside `<think> </think>`). */
+export interface Trace {
+  text: string;
+  /** True when the trace contains a mistake and its self-correction. */
+  hasError: boolean;
+}
+
+/** Phrases that open a self-correction; every one starts with "wait ,". */
+export const CORRECTIONS = [
+  "wait , let me re-check .",
+  "wait , let me verify .",
+  "wait , that is wrong .",
+] as const;
+
+const op = (a: number, b: number) => a < b ? "<" : ">";
+const name = objectName;
+
+/**
+ * A misreading of one of two digits that flips their order: which side is misread and its wrong
+ * value, or null when no single digit in 0..9 can flip it.
+ */
+function misread(r: Rng, va: number, vb: number): { who: "a" | "b"; w: number } | null {
+  const other = (v: number, pivot: number) => {
+    const out = [];
+    for (let k = 0; k <= 9; k++) if (k !== pivot && (k < pivot) !== (v < pivot)) out.push(k);
+    return out;
+  };
+  const fa = other(va, vb);
+  if (fa.length > 0) return { who: "a", w: r.pick(fa) };
+  const fb = other(vb, va);
+  return fb.length > 0 ? { who: "b", w: r.pick(fb) } : null;
+}
+
+/**
+ * Shared shape of the two-object comparisons: read two digits, compare, conclude. With `err`,
+ * one digit is misread first (flipping the conclusion) and then corrected.
+ */
+function compareTrace(
+  r: Rng,
+  err: boolean,
+  label: string,
+  [na, nb]: [string, string],
+  [va, vb]: [number, number],
+  conclude: (pa: number, pb: number) => string,
+): string[] | null {
+  const steps = (pa: number, pb: number) => [
+    `${na} ${label} ${pa} , ${nb} ${label} ${pb} .`,
+    `${pa} ${op(pa, pb)} ${pb} , so ${conclude(pa, pb)} .`,
+  ];
+  if (!err) return steps(va, vb);
+  const m = misread(r, va, vb);
+  if (!m) return null;
+  const [wa, wb] = m.who === "a" ? [m.w, vb] : [va, m.w];
+  return [
+    ...steps(wa, wb),
+    r.pick(CORRECTIONS),
+    `${m.who === "a" ? na : nb} ${label} ${m.who === "a" ? va : vb} , not ${m.w} .`,
+    steps(va, vb)[1],
+  ];
+}
+
+function relationTrace(q: Question, s: Scene, r: Rng, err: boolean): string[] | null {
+  if (q.facts.kind !== "relation") throw new Error("unreachable");
+  const { a, b, axis } = q.facts;
+  const [oa, ob] = [s.objects[a], s.objects[b]];
+  const lv = axis === "x" ? xLevel : yLevel;
+  const [lo, hi] = axis === "x" ? ["left", "right"] : ["above", "below"];
+  return compareTrace(
+    r,
+    err,
+    axis,
+    [name(oa), name(ob)],
+    [lv(oa), lv(ob)],
+    (pa, pb) => pa < pb ? lo : hi,
+  );
+}
+
+function depthTrace(q: Question, s: Scene, r: Rng, err: boolean): string[] | null {
+  if (q.facts.kind !== "depth") throw new Error("unreachable");
+  const { a, b, want } = q.facts;
+  const [oa, ob] = [s.objects[a], s.objects[b]];
+  return compareTrace(
+    r,
+    err,
+    "depth",
+    [name(oa), name(ob)],
+    [depthLevel(oa), depthLevel(ob)],
+    (pa, pb) => `${name((want === "closer" ? pa < pb : pa > pb) ? oa : ob)} is ${want}`,
+  );
+}
+
+function countTrace(q: Question, s: Scene, r: Rng, err: boolean): string[] {
+  if (q.facts.kind !== "count") throw new Error("unreachable");
+  const { attr, value, members } = q.facts;
+  const list = (ids: number[]) =>
+    `${countNoun(attr, value)} : ${
+      ids.length ? ids.map((i) => name(s.objects[i])).join(" , ") : "none"
+    } .`;
+  if (!err) return [list(members), `count ${members.length} .`];
+  const missed = r.int(members.length);
+  const seen = members.filter((_, k) => k !== missed);
+  return [
+    list(seen),
+    `count ${seen.length} .`,
+    r.pick(CORRECTIONS),
+    `i missed the ${name(s.objects[members[missed]])} .`,
+    `count ${members.length} .`,
+  ];
+}
+
+function distanceTrace(q: Question, s: Scene, r: Rng, err: boolean): string[] {
+  if (q.facts.kind !== "distance") throw new Error("unreachable");
+  const { ref, a, b, want } = q.facts;
+  const [or, oa, ob] = [s.objects[ref], s.objects[a], s.objects[b]];
+  const pos = (o: SceneObject) => `${xLevel(o)} ${yLevel(o)} ${depthLevel(o)}`;
+  const parts = (o: SceneObject) => [
+    Math.abs(xLevel(o) - xLevel(or)),
+    Math.abs(yLevel(o) - yLevel(or)),
+    Math.abs(depthLevel(o) - depthLevel(or)),
+  ];
+  const sum = (o: SceneObject) => parts(o).reduce((x, y) => x + y, 0);
+  const line = (o: SceneObject, total: number) =>
+    `${name(o)} at ${pos(o)} , ${parts(o).join(" + ")} = ${total} .`;
+  const [sa, sb] = [sum(oa), sum(ob)];
+  const judge = (pa: number, pb: number) =>
+    `${pa} ${op(pa, pb)} ${pb} , so ${
+      name((want === "closer" ? pa < pb : pa > pb) ? oa : ob)
+    } is ${want} .`;
+  const head = `${name(or)} at ${pos(or)} .`;
+  if (!err) return [head, line(oa, sa), line(ob, sb), judge(sa, sb)];
+  // An arithmetic slip that makes the nearer candidate's sum exceed the other's.
+  const slipA = sa < sb;
+  const w = Math.max(sa, sb) + 1 + r.int(3);
+  const [wa, wb] = slipA ? [w, sb] : [sa, w];
+  return [
+    head,
+    line(oa, wa),
+    line(ob, wb),
+    judge(wa, wb),
+    r.pick(CORRECTIONS),
+    `${parts(slipA ? oa : ob).join(" + ")} = ${slipA ? sa : sb} , not ${w} .`,
+    judge(sa, sb),
+  ];
+}
+
+/**
+ * A trace for `q`, ending in a conclusion that names the correct option's text; with probability
+ * `errorRate` it first misreads one fact, concludes wrongly, then corrects itself ("wait , ...").
+ */
+export function makeTrace(q: Question, scene: Scene, r: Rng, errorRate: number): Trace {
+  const err = r.bool(errorRate);
+  const f = {
+    relation: relationTrace,
+    count: countTrace,
+    depth: depthTrace,
+    distance: distanceTrace,
+  }[q.facts.kind];
+  // A few digit pairs (0 vs 9) admit no flipping misreading; those traces stay error-free.
+  const wrong = err ? f(q, scene, r, true) : null;
+  const lines = wrong ?? f(q, scene, r, false)!;
+  return { text: lines.join(" "), hasError: wrong !== null };
+}
+
+/** A description of the scene for the pretraining corpus; objects listed left to right. */
+export function describeScene(scene: Scene, r: Rng): string {
+  const objs = scene.objects.slice().sort((p, q) => p.x - q.x);
+  const item = (o: SceneObject) =>
+    `a ${objectName(o)} at x ${xLevel(o)} y ${yLevel(o)} , size ${sizeLevel(o)} , depth ${
+      depthLevel(o)
+    }`;
+  const n = scene.objects.length;
+  const opening = r.pick([
+    `there are ${n} objects . from left to right :`,
+    `the image shows ${n} objects . from left to right :`,
+  ]);
+  return `${opening} ${objs.map(item).join(" ; ")} .`;
+}
