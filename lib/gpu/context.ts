@@ -23,6 +23,10 @@ export interface Gpu {
   isFallback: boolean;
   hasTimestamps: boolean;
   pipelines: Map<string, GPUComputePipeline>;
+  /** Per-device scratch and constant buffers owned by op wrappers (see `scratchBuffer`). */
+  scratch?: Map<string, GPUBuffer>;
+  /** When set (see `enableProfiling`), every recorded dispatch is timed with `timestamp-query`. */
+  profiler?: Profiler;
 }
 
 /** Options for `acquireGpu`. */
@@ -240,6 +244,14 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
         gpu.device.queue.writeBuffer(uniform, 0, host);
       }
       // Consecutive dispatches share one compute pass; WebGPU orders storage writes between them.
+      // When profiling, each dispatch gets its own pass so its start and end can be timestamped.
+      const prof = gpu.profiler && gpu.hasTimestamps ? gpu.profiler : null;
+      const nTimed = prof ? Math.min(pending.length, MAX_TIMED_DISPATCHES) : 0;
+      const querySet = nTimed > 0
+        ? gpu.device.createQuerySet({ type: "timestamp", count: 2 * nTimed })
+        : null;
+      let timed = 0;
+      const timedLabels: string[] = [];
       let pass: GPUComputePassEncoder | null = null;
       for (const op of ops) {
         if (op.t === "c") {
@@ -258,12 +270,44 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
         }
         d.buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b } }));
         const group = gpu.device.createBindGroup({ layout: d.p.getBindGroupLayout(0), entries });
+        if (querySet && timed < nTimed) {
+          pass?.end();
+          pass = encoder.beginComputePass({
+            timestampWrites: {
+              querySet,
+              beginningOfPassWriteIndex: 2 * timed,
+              endOfPassWriteIndex: 2 * timed + 1,
+            },
+          });
+          timedLabels.push(d.label ?? "(unlabelled)");
+          timed++;
+          pass.setPipeline(d.p);
+          pass.setBindGroup(0, group);
+          pass.dispatchWorkgroups(d.wg[0], d.wg[1], d.wg[2]);
+          pass.end();
+          pass = null;
+          continue;
+        }
         pass ??= encoder.beginComputePass();
         pass.setPipeline(d.p);
         pass.setBindGroup(0, group);
         pass.dispatchWorkgroups(d.wg[0], d.wg[1], d.wg[2]);
       }
       pass?.end();
+      if (querySet && prof && timed > 0) {
+        const bytes = 16 * timed;
+        const resolve = gpu.device.createBuffer({
+          size: bytes,
+          usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+        });
+        const staging = gpu.device.createBuffer({
+          size: bytes,
+          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        });
+        encoder.resolveQuerySet(querySet, 0, 2 * timed, resolve, 0);
+        encoder.copyBufferToBuffer(resolve, 0, staging, 0, bytes);
+        prof.pending.push({ labels: timedLabels, staging, resolve, querySet });
+      }
       const cb = encoder.finish();
       return cb;
     },
@@ -276,6 +320,7 @@ export async function run(gpu: Gpu, build: (r: Recorder) => void): Promise<void>
   build(r);
   gpu.device.queue.submit([r.finish()]);
   await gpu.device.queue.onSubmittedWorkDone();
+  if (gpu.profiler) await flushProfile(gpu);
 }
 
 /** Read a tensor back to the host as float32 (or its raw bits via `asU32`). */
@@ -301,7 +346,234 @@ export async function readbackU32(gpu: Gpu, t: Tensor): Promise<Uint32Array> {
   return new Uint32Array(f.buffer);
 }
 
-/** Load a kernel's WGSL source from `kernels/`. */
-export function kernelSource(name: string): string {
-  return Deno.readTextFileSync(new URL(`../../kernels/${name}`, import.meta.url));
+/** Values substituted into a kernel template: `${NAME}` text and `//#if NAME` switches. */
+export type Defines = Record<string, number | boolean | string>;
+
+/**
+ * Load a kernel's WGSL source from `kernels/`, optionally specialised by `defines`: `${NAME}` is
+ * replaced by the value, and lines between `//#if NAME` / `//#else` / `//#endif` are kept only when
+ * NAME is truthy (nesting allowed). Specialising in text lets one file serve layouts whose storage
+ * types differ (e.g. `array<vec4<f32>>` vs `array<f32>`), which override constants cannot do.
+ */
+export function kernelSource(name: string, defines?: Defines): string {
+  const src = Deno.readTextFileSync(new URL(`../../kernels/${name}`, import.meta.url));
+  return defines ? preprocess(src, defines, name) : src;
+}
+
+/** Apply `kernelSource`'s template rules to WGSL text. */
+export function preprocess(src: string, defines: Defines, name = "<wgsl>"): string {
+  const out: string[] = [];
+  const stack: { active: boolean; parent: boolean }[] = [];
+  let active = true;
+  const lines = src.split("\n");
+  lines.forEach((line, i) => {
+    const m = line.match(/^\s*\/\/#(if|else|endif)\s*(!?)(\w*)/);
+    if (m) {
+      if (m[1] === "if") {
+        if (!(m[3] in defines)) {
+          throw new GpuError(`${name}:${i + 1}: //#if ${m[3]} is not defined`);
+        }
+        const v = Boolean(defines[m[3]]) !== (m[2] === "!");
+        stack.push({ active: v, parent: active });
+        active = active && v;
+      } else if (m[1] === "else") {
+        const top = stack.at(-1);
+        if (!top) throw new GpuError(`${name}:${i + 1}: //#else without //#if`);
+        top.active = !top.active;
+        active = top.parent && top.active;
+      } else {
+        const top = stack.pop();
+        if (!top) throw new GpuError(`${name}:${i + 1}: //#endif without //#if`);
+        active = top.parent;
+      }
+      return;
+    }
+    if (!active) return;
+    out.push(line.replace(/\$\{(\w+)\}/g, (_, k: string) => {
+      if (!(k in defines)) throw new GpuError(`${name}:${i + 1}: \${${k}} is not defined`);
+      const v = defines[k];
+      return typeof v === "boolean" ? (v ? "true" : "false") : String(v);
+    }));
+  });
+  if (stack.length) throw new GpuError(`${name}: unterminated //#if`);
+  return out.join("\n");
+}
+
+/** Pack a uniform Params struct: the u32 fields first, then the f32 fields, 16-byte padded. */
+export function uniforms(u32: number[], f32: number[] = []): Uint8Array {
+  const n = Math.max(4, Math.ceil((u32.length + f32.length) / 4) * 4);
+  const buf = new ArrayBuffer(n * 4);
+  const u = new Uint32Array(buf);
+  for (let i = 0; i < u32.length; i++) {
+    if (!Number.isInteger(u32[i]) || u32[i] < 0 || u32[i] > 0xffffffff) {
+      throw new GpuError(`uniforms: field ${i} = ${u32[i]} is not a u32`);
+    }
+    u[i] = u32[i];
+  }
+  new Float32Array(buf).set(f32, u32.length);
+  return new Uint8Array(buf);
+}
+
+/**
+ * Workgroup grid for `n` items at `perWorkgroup` items each: x up to 65535 (the WebGPU limit),
+ * the rest in y. Kernels recover the linear workgroup as `wg.x + wg.y * nwg.x`.
+ */
+export function grid1d(n: number, perWorkgroup: number): [number, number] {
+  const groups = Math.ceil(n / perWorkgroup);
+  if (groups <= 65535) return [groups, 1];
+  const y = Math.ceil(groups / 65535);
+  return [Math.ceil(groups / y), y];
+}
+
+/**
+ * A per-device buffer owned by op wrappers (scratch space for two-pass reductions, constant
+ * tables), created on first use and reused by every later step; grown when a larger one is asked.
+ * Ops use scratch only between their own consecutive dispatches, which WebGPU orders.
+ */
+export function scratchBuffer(gpu: Gpu, key: string, bytes: number): GPUBuffer {
+  gpu.scratch ??= new Map();
+  const have = gpu.scratch.get(key);
+  if (have && have.size >= bytes) return have;
+  // The smaller buffer is not destroyed: dispatches recorded earlier in this step may use it.
+  const b = gpu.device.createBuffer({ size: Math.max(16, bytes), usage: STORAGE, label: key });
+  gpu.scratch.set(key, b);
+  return b;
+}
+
+/** A per-device constant buffer keyed by `key`, uploaded once from `make()`. */
+export function constBuffer(gpu: Gpu, key: string, make: () => HostData): GPUBuffer {
+  gpu.scratch ??= new Map();
+  let b = gpu.scratch.get(key);
+  if (!b) {
+    const data = make();
+    b = gpu.device.createBuffer({
+      size: Math.max(16, data.byteLength),
+      usage: STORAGE,
+      label: key,
+    });
+    gpu.device.queue.writeBuffer(b, 0, data);
+    gpu.scratch.set(key, b);
+  }
+  return b;
+}
+
+/** Named tensors allocated once per model (parameters, gradients, optimizer state, activations). */
+export interface Arena {
+  gpu: Gpu;
+  /** Allocate a new named tensor; names are unique within the arena. */
+  alloc(name: string, shape: number[], data?: HostData): Tensor;
+  /** The tensor of that name; throws if absent. */
+  get(name: string): Tensor;
+  has(name: string): boolean;
+  /** Names in allocation order. */
+  names(): string[];
+  /** Total bytes allocated. */
+  bytes(): number;
+  /** Destroy every buffer; the arena is empty afterwards. */
+  free(): void;
+}
+
+/** Create an empty arena on `gpu`; `label` prefixes buffer labels (seen in driver errors). */
+export function createArena(gpu: Gpu, label = "arena"): Arena {
+  const byName = new Map<string, Tensor>();
+  let total = 0;
+  return {
+    gpu,
+    alloc(name, shape, data) {
+      if (byName.has(name)) throw new GpuError(`arena ${label}: tensor "${name}" exists already`);
+      const bytes = Math.max(4, numel(shape) * 4);
+      if (bytes > gpu.device.limits.maxStorageBufferBindingSize) {
+        throw new GpuError(
+          `arena ${label}: "${name}" [${shape}] needs ${bytes} bytes, over the device's ` +
+            `maxStorageBufferBindingSize ${gpu.device.limits.maxStorageBufferBindingSize}`,
+        );
+      }
+      const t = tensor(gpu, shape, data, `${label}/${name}`);
+      byName.set(name, t);
+      total += bytes;
+      return t;
+    },
+    get(name) {
+      const t = byName.get(name);
+      if (!t) throw new GpuError(`arena ${label}: no tensor "${name}"`);
+      return t;
+    },
+    has: (name) => byName.has(name),
+    names: () => [...byName.keys()],
+    bytes: () => total,
+    free() {
+      for (const t of byName.values()) t.buffer.destroy();
+      byName.clear();
+      total = 0;
+    },
+  };
+}
+
+/** Caps the per-step dispatches timed when profiling (a timestamp query set holds at most 4096). */
+const MAX_TIMED_DISPATCHES = 2048;
+
+/** Accumulated per-label kernel times from `timestamp-query`. */
+export interface Profiler {
+  /** label -> [calls, total nanoseconds] */
+  totals: Map<string, [number, number]>;
+  pending: {
+    labels: string[];
+    staging: GPUBuffer;
+    resolve: GPUBuffer;
+    querySet: GPUQuerySet;
+  }[];
+}
+
+/** Turn on per-dispatch timing; returns false (and does nothing) without `timestamp-query`. */
+export function enableProfiling(gpu: Gpu): boolean {
+  if (!gpu.hasTimestamps) return false;
+  gpu.profiler ??= { totals: new Map(), pending: [] };
+  return true;
+}
+
+/** Read the timestamps of submitted steps into the totals (call after the work was submitted). */
+export async function flushProfile(gpu: Gpu): Promise<void> {
+  const prof = gpu.profiler;
+  if (!prof) return;
+  const pending = prof.pending.splice(0);
+  for (const p of pending) {
+    await p.staging.mapAsync(GPUMapMode.READ);
+    const ts = new BigUint64Array(p.staging.getMappedRange().slice(0));
+    p.staging.unmap();
+    p.labels.forEach((label, i) => {
+      const ns = ts[2 * i + 1] > ts[2 * i] ? Number(ts[2 * i + 1] - ts[2 * i]) : 0;
+      const t = prof.totals.get(label) ?? [0, 0];
+      prof.totals.set(label, [t[0] + 1, t[1] + ns]);
+    });
+    p.staging.destroy();
+    p.resolve.destroy();
+    p.querySet.destroy();
+  }
+}
+
+/** Per-kernel time table since profiling began (or "" when profiling is off), slowest first. */
+export async function profileTable(gpu: Gpu): Promise<string> {
+  if (!gpu.profiler) return "";
+  await flushProfile(gpu);
+  const rows = [...gpu.profiler.totals.entries()].sort((a, b) => b[1][1] - a[1][1]);
+  const all = rows.reduce((s, r) => s + r[1][1], 0) || 1;
+  const w = Math.max(6, ...rows.map((r) => r[0].length));
+  const lines = [
+    `${"kernel".padEnd(w)}  ${"calls".padStart(7)}  ${"total ms".padStart(10)}  ${
+      "mean us".padStart(10)
+    }  ${"share".padStart(6)}`,
+  ];
+  for (const [label, [calls, ns]] of rows) {
+    lines.push(
+      `${label.padEnd(w)}  ${String(calls).padStart(7)}  ${(ns / 1e6).toFixed(3).padStart(10)}  ${
+        (ns / calls / 1e3).toFixed(1).padStart(10)
+      }  ${(100 * ns / all).toFixed(1).padStart(5)}%`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Clear the profiler's totals (e.g. after warm-up). */
+export function resetProfile(gpu: Gpu): void {
+  gpu.profiler?.totals.clear();
 }

@@ -1,0 +1,177 @@
+/** Matmul in every layout the model needs (A·B, A·Bᵀ, Aᵀ·B; batched; bias; accumulate). */
+import {
+  type Gpu,
+  GpuError,
+  kernelSource,
+  pipeline,
+  type Recorder,
+  type Tensor,
+  uniforms,
+} from "../context.ts";
+import { dims, distinct, need } from "./util.ts";
+
+/** A matmul tiling: workgroup tile BM×BN×BK, each thread TM×TN outputs (multiples of 4). */
+export interface MatmulTile {
+  bm: number;
+  bn: number;
+  bk: number;
+  tm: number;
+  tn: number;
+}
+
+/** Tilings by adapter kind: wide register blocks for GPUs, 4×4 blocks for CPU SIMD (llvmpipe). */
+export const MATMUL_TILES: Record<"gpu" | "cpu", MatmulTile> = {
+  gpu: { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
+  cpu: { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 },
+};
+
+/** The default tiling for this device. */
+export function defaultTile(gpu: Gpu): MatmulTile {
+  const cpu = gpu.isFallback || /llvmpipe|lavapipe|swiftshader|software/i.test(gpu.adapter);
+  return cpu ? MATMUL_TILES.cpu : MATMUL_TILES.gpu;
+}
+
+/** Options of `matmul`: C[z] = alpha · op(A[z]) · op(B[z]) (+ bias) (+ C[z]). */
+export interface MatmulOptions {
+  /** Rows of op(A) and C. */
+  m: number;
+  /** Columns of op(B) and C. */
+  n: number;
+  /** Inner dimension. */
+  k: number;
+  /** Batch count (default 1); matrices of batch z start at z * stride. */
+  batch?: number;
+  /** A stored [k, m] (compute Aᵀ·B). */
+  transA?: boolean;
+  /** B stored [n, k] (compute A·Bᵀ). */
+  transB?: boolean;
+  /** Batch strides in elements (defaults m*k, k*n, m*n; 0 broadcasts one matrix to all batches). */
+  strideA?: number;
+  strideB?: number;
+  strideC?: number;
+  /** Scale of the product (default 1); bias and accumulated C are not scaled. */
+  alpha?: number;
+  /** C += result instead of C = result. */
+  accumulate?: boolean;
+  /** Override the tiling (benchmarks and tests). */
+  tile?: MatmulTile;
+  /** Profiler label (default "matmul <layout>"). */
+  label?: string;
+}
+
+/** Record C = alpha · op(A) · op(B) (+ bias[n] per column) (+ C), batched. */
+export function matmul(
+  r: Recorder,
+  c: Tensor,
+  a: Tensor,
+  b: Tensor,
+  opts: MatmulOptions,
+  bias?: Tensor,
+): void {
+  const { m, n, k } = opts;
+  const batch = opts.batch ?? 1;
+  dims("matmul", { m, n, k, batch });
+  const sA = opts.strideA ?? m * k, sB = opts.strideB ?? k * n, sC = opts.strideC ?? m * n;
+  need("matmul", "A", a, (batch - 1) * sA + m * k);
+  need("matmul", "B", b, (batch - 1) * sB + k * n);
+  need("matmul", "C", c, (batch - 1) * sC + m * n);
+  if (bias) need("matmul", "bias", bias, n);
+  distinct("matmul", { C: c, A: a });
+  distinct("matmul", { C: c, B: b });
+  if (bias) distinct("matmul", { C: c, bias });
+  if (batch > 65535) throw new GpuError(`matmul: batch ${batch} exceeds 65535`);
+  const t = opts.tile ?? defaultTile(r.gpu);
+  const ta = !!opts.transA, tb = !!opts.transB;
+  // vec4 access needs the contiguous extent and every batch start aligned to 4 elements.
+  const va = (ta ? m : k) % 4 === 0 && sA % 4 === 0 && t.bk % 4 === 0;
+  const vb = (tb ? k : n) % 4 === 0 && sB % 4 === 0 && t.bk % 4 === 0;
+  const vc = n % 4 === 0 && sC % 4 === 0;
+  const defines = {
+    BM: t.bm,
+    BN: t.bn,
+    BK: t.bk,
+    TM: t.tm,
+    TN: t.tn,
+    NT: (t.bm / t.tm) * (t.bn / t.tn),
+    AS_LEN: (t.bk * t.bm) / 4,
+    BS_LEN: (t.bk * t.bn) / 4,
+    ACC_LEN: (t.tm * t.tn) / 4,
+    TA: ta,
+    TB: tb,
+    VA: va,
+    VB: vb,
+    VC: vc,
+    BIAS: !!bias,
+    ACC: !!opts.accumulate,
+  };
+  const p = pipeline(r.gpu, kernelSource("matmul.wgsl", defines));
+  const buffers = [a.buffer, b.buffer, c.buffer];
+  if (bias) buffers.push(bias.buffer);
+  const gx = Math.ceil(n / t.bn), gy = Math.ceil(m / t.bm);
+  r.dispatch(
+    p,
+    uniforms([m, n, k, 0, sA, sB, sC, 0], [opts.alpha ?? 1]),
+    buffers,
+    [gx, gy, batch],
+    opts.label ?? `matmul ${ta ? "T" : "N"}${tb ? "T" : "N"}`,
+  );
+}
+
+/** Shapes of a linear layer y[rows, out] = x[rows, in] · W[out, in]ᵀ (+ b[out]). */
+export interface LinearOptions {
+  rows: number;
+  inDim: number;
+  outDim: number;
+}
+
+/** y = x · Wᵀ (+ bias), W stored [outDim, inDim] as in PyTorch/HF checkpoints. */
+export function linearForward(
+  r: Recorder,
+  y: Tensor,
+  x: Tensor,
+  w: Tensor,
+  opts: LinearOptions,
+  bias?: Tensor,
+): void {
+  matmul(r, y, x, w, {
+    m: opts.rows,
+    n: opts.outDim,
+    k: opts.inDim,
+    transB: true,
+    label: "linear fwd",
+  }, bias);
+}
+
+/**
+ * Backward of `linearForward`: dx (=|+=) dy · W, dW (=|+=) dyᵀ · x. Pass null for gradients not
+ * wanted (e.g. dx of the first layer). Bias gradients are `biasBackward` (ops/reduce.ts).
+ */
+export function linearBackward(
+  r: Recorder,
+  dx: Tensor | null,
+  dw: Tensor | null,
+  dy: Tensor,
+  x: Tensor,
+  w: Tensor,
+  opts: LinearOptions & { accumulateDx: boolean; accumulate: boolean },
+): void {
+  if (dx) {
+    matmul(r, dx, dy, w, {
+      m: opts.rows,
+      n: opts.inDim,
+      k: opts.outDim,
+      accumulate: opts.accumulateDx,
+      label: "linear bwd dx",
+    });
+  }
+  if (dw) {
+    matmul(r, dw, dy, x, {
+      m: opts.outDim,
+      n: opts.inDim,
+      k: opts.rows,
+      transA: true,
+      accumulate: opts.accumulate,
+      label: "linear bwd dw",
+    });
+  }
+}

@@ -1,0 +1,64 @@
+/** Deterministic column reductions (bias gradients; RMSNorm's weight gradient reuses them). */
+import {
+  grid1d,
+  kernelSource,
+  pipeline,
+  type Recorder,
+  scratchBuffer,
+  type Tensor,
+  uniforms,
+} from "../context.ts";
+import { dims, need } from "./util.ts";
+
+/** Rows summed per partial: a function of the shape only, so results are reproducible. */
+function chunking(rows: number): { chunk: number; chunks: number } {
+  const chunk = Math.max(16, Math.ceil(rows / 1024));
+  return { chunk, chunks: Math.ceil(rows / chunk) };
+}
+
+/**
+ * out[j] (=|+=) sum_r term(r, j) over a row-major [rows, cols] input, summed in a fixed order.
+ * term = dy[r, j], or dy[r, j] * x[r, j] * rstd[r] when `rms` is given.
+ */
+export function columnSum(
+  r: Recorder,
+  out: Tensor,
+  dy: Tensor,
+  opts: { rows: number; cols: number; accumulate: boolean; label: string },
+  rms?: { x: Tensor; rstd: GPUBuffer },
+): void {
+  const { rows, cols } = opts;
+  dims("columnSum", { rows, cols });
+  need(opts.label, "dy", dy, rows * cols);
+  need(opts.label, "out", out, cols);
+  const { chunk, chunks } = chunking(rows);
+  const part = scratchBuffer(r.gpu, "colsum.part", chunks * cols * 4);
+  const u = uniforms([rows, cols, chunk, chunks, opts.accumulate ? 1 : 0, 0, 0, 0]);
+  const pPart = pipeline(
+    r.gpu,
+    kernelSource("colsum.wgsl", { PARTIAL: true, FINISH: false, RMS: !!rms }),
+    "partial",
+  );
+  const bufs = [dy.buffer, part];
+  if (rms) {
+    need(opts.label, "x", rms.x, rows * cols);
+    bufs.push(rms.x.buffer, rms.rstd);
+  }
+  r.dispatch(pPart, u, bufs, [Math.ceil(cols / 256), chunks], `${opts.label} partial`);
+  const pFin = pipeline(
+    r.gpu,
+    kernelSource("colsum.wgsl", { PARTIAL: false, FINISH: true, RMS: false }),
+    "finish",
+  );
+  r.dispatch(pFin, u, [part, out.buffer], grid1d(cols, 256), `${opts.label} finish`);
+}
+
+/** dbias[j] (=|+=) sum_r dy[r, j]: the gradient of a bias added to every row. */
+export function biasBackward(
+  r: Recorder,
+  dbias: Tensor,
+  dy: Tensor,
+  opts: { rows: number; cols: number; accumulate: boolean },
+): void {
+  columnSum(r, dbias, dy, { ...opts, label: "bias bwd" });
+}

@@ -1,0 +1,197 @@
+import {
+  linearBackward,
+  linearForward,
+  matmul,
+  MATMUL_TILES,
+  type MatmulTile,
+} from "../../lib/gpu/ops/matmul.ts";
+import { biasBackward } from "../../lib/gpu/ops/reduce.ts";
+import {
+  checkGrad,
+  close,
+  dot,
+  down,
+  f64,
+  gpuTest,
+  randn,
+  rng,
+  step,
+  U32,
+  up,
+  zeros,
+} from "./helpers.ts";
+import { linearBackwardRef, linearRef, matmulRef } from "./matmul_ref.ts";
+
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  batch?: number;
+  transA?: boolean;
+  transB?: boolean;
+  bias?: boolean;
+  acc?: boolean;
+  alpha?: number;
+  broadcastB?: boolean;
+  tile?: MatmulTile;
+}
+
+async function check(c: Case, seed: number): Promise<void> {
+  const rand = rng(seed);
+  const batch = c.batch ?? 1;
+  const sA = c.m * c.k, sB = c.broadcastB ? 0 : c.k * c.n, sC = c.m * c.n;
+  const a = randn(rand, (batch - 1) * sA + c.m * c.k);
+  const b = randn(rand, (batch - 1) * sB + c.k * c.n);
+  const bias = c.bias ? randn(rand, c.n) : undefined;
+  const c0 = c.acc ? randn(rand, (batch - 1) * sC + c.m * c.n) : undefined;
+  const alpha = c.alpha ?? 1;
+  const ta = await up(a), tb = await up(b);
+  const tc = c0 ? await up(c0) : await zeros((batch - 1) * sC + c.m * c.n);
+  const tbias = bias ? await up(bias) : undefined;
+  await step((r) =>
+    matmul(r, tc, ta, tb, {
+      m: c.m,
+      n: c.n,
+      k: c.k,
+      batch,
+      transA: c.transA,
+      transB: c.transB,
+      strideA: sA,
+      strideB: sB,
+      strideC: sC,
+      alpha,
+      accumulate: c.acc,
+      tile: c.tile,
+    }, tbias)
+  );
+  const want = matmulRef(
+    a,
+    b,
+    {
+      m: c.m,
+      n: c.n,
+      k: c.k,
+      batch,
+      transA: !!c.transA,
+      transB: !!c.transB,
+      strideA: sA,
+      strideB: sB,
+      strideC: sC,
+      alpha,
+    },
+    bias,
+    c0,
+  );
+  close(
+    `matmul ${JSON.stringify({ ...c, tile: c.tile ? "custom" : undefined })}`,
+    await down(tc),
+    want.c,
+    want.bound,
+  );
+}
+
+const AWKWARD = [1, 7, 33, 257];
+
+// Tolerance: the float32 forward error bound (k + 4) u (|alpha| sum|a b| + |bias| + |C0|), which
+// holds for any summation order, per element.
+Deno.test({
+  name:
+    "matmul: all four layouts on awkward shapes (1, 7, 33, 257) match float64 within (k+4)u·Σ|ab|",
+  ...gpuTest,
+  async fn() {
+    let seed = 1;
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (
+          const [m, n, k] of [[1, 1, 1], [7, 33, 1], [33, 7, 257], [257, 33, 7], [1, 257, 33], [
+            64,
+            68,
+            36,
+          ]]
+        ) {
+          await check({ m, n, k, transA, transB }, seed++);
+        }
+      }
+    }
+    for (const m of AWKWARD) await check({ m, n: 33, k: 257, transB: true }, seed++);
+  },
+});
+
+Deno.test({
+  name: "matmul: batched with broadcast, fused bias, accumulate and alpha",
+  ...gpuTest,
+  async fn() {
+    await check({ m: 33, n: 36, k: 20, batch: 3, bias: true }, 101);
+    await check({ m: 7, n: 33, k: 9, batch: 4, transB: true, broadcastB: true, acc: true }, 102);
+    await check({
+      m: 40,
+      n: 12,
+      k: 257,
+      batch: 2,
+      transA: true,
+      acc: true,
+      bias: true,
+      alpha: -0.5,
+    }, 103);
+    await check({ m: 1, n: 1, k: 1, batch: 5, alpha: 2, acc: true }, 104);
+  },
+});
+
+Deno.test({
+  name:
+    "matmul: every tiling (GPU 128×128 with 8×8 blocks, CPU 32×32 with 4×4) is correct at the edges",
+  ...gpuTest,
+  async fn() {
+    let seed = 200;
+    for (
+      const tile of [MATMUL_TILES.gpu, MATMUL_TILES.cpu, { bm: 64, bn: 32, bk: 4, tm: 8, tn: 4 }]
+    ) {
+      await check({ m: 129, n: 131, k: 19, tile }, seed++);
+      await check({
+        m: 131,
+        n: 132,
+        k: 20,
+        transA: true,
+        transB: true,
+        bias: true,
+        acc: true,
+        tile,
+      }, seed++);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "linear: backward (dx, dW, db) matches the float64 reference, which matches finite differences",
+  ...gpuTest,
+  async fn() {
+    const rand = rng(7);
+    const rows = 33, inDim = 7, outDim = 12;
+    const x = randn(rand, rows * inDim), w = randn(rand, outDim * inDim), b = randn(rand, outDim);
+    const dy = randn(rand, rows * outDim);
+    // Finite differences of the float64 reference: loss = <dy, linear(x, w, b)>.
+    const ref = linearBackwardRef(dy, x, w, rows, inDim, outDim);
+    const X = f64(x), W = f64(w), B = f64(b);
+    const loss = () => dot(dy, linearRef(X, W, B, rows, inDim, outDim));
+    checkGrad("linear dx", loss, X, ref.dx, { probes: 20, seed: 1 });
+    checkGrad("linear dW", loss, W, ref.dw, { probes: 20, seed: 2 });
+    checkGrad("linear db", loss, B, ref.db, { probes: 12, seed: 3 });
+    // GPU forward and backward vs the reference; dW and dx accumulate onto existing values.
+    const tx = await up(x), tw = await up(w), tb = await up(b), tdy = await up(dy);
+    const ty = await zeros(rows * outDim);
+    const dx0 = randn(rand, rows * inDim), dw0 = randn(rand, outDim * inDim);
+    const tdx = await up(dx0), tdw = await up(dw0), tdb = await zeros(outDim);
+    const opts = { rows, inDim, outDim };
+    await step((r) => {
+      linearForward(r, ty, tx, tw, opts, tb);
+      linearBackward(r, tdx, tdw, tdy, tx, tw, { ...opts, accumulateDx: true, accumulate: true });
+      biasBackward(r, tdb, tdy, { rows, cols: outDim, accumulate: false });
+    });
+    const tol = (K: number) => (K + 4) * U32 * 4 * K;
+    close("linear y", await down(ty), linearRef(x, w, b, rows, inDim, outDim), tol(inDim + 1));
+    close("linear dx", await down(tdx), ref.dx.map((v, i) => v + dx0[i]), tol(outDim + 1));
+    close("linear dW", await down(tdw), ref.dw.map((v, i) => v + dw0[i]), tol(rows + 1));
+    close("linear db", await down(tdb), ref.db, tol(rows));
+  },
+});
