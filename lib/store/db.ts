@@ -27,9 +27,11 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
-/** Open (creating if needed, unless read-only) the store at `path` and ensure its schema. */
+/** Open the store at `path` (creating it and its folder unless read-only); ensure its schema. */
 export async function openStore(path: string, opts: OpenOptions = {}): Promise<Store> {
   const readOnly = opts.readOnly ?? false;
+  const dir = path.replace(/\/?[^/]*$/, "");
+  if (!readOnly && dir) await Deno.mkdir(dir, { recursive: true });
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(

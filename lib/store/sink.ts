@@ -42,14 +42,17 @@ function checkStep(step: number, what: string): void {
   }
 }
 
-/** A buffered sink for one job's rows. */
-export function createJobSink(jobId: string): JobSink {
+/**
+ * A buffered sink for one job's rows. `resumedFrom` is the step of the checkpoint an attempt
+ * resumes from, so a checkpoint saved before any new row still covers the rows already stored.
+ */
+export function createJobSink(jobId: string, resumedFrom = -1): JobSink {
   let steps: number[] = [];
   let names: string[] = [];
   let values: number[] = [];
   let evals: EvalRow[] = [];
   let comps: CompletionRecord[] = [];
-  let max = -1;
+  let max = resumedFrom;
 
   const see = (step: number) => {
     if (step > max) max = step;
