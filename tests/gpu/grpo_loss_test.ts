@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { acquireGpu, type Gpu, readback, run, tensor } from "../../lib/gpu/context.ts";
 import { grpoLossScratch, readGrpoTotals, recordGrpoLoss } from "../../lib/gpu/ops/grpo_loss.ts";
 import type { LossType } from "../../lib/train/rl/config.ts";
-import { completionMask, groupAdvantages, sequenceWeights } from "../../lib/train/rl/objective.ts";
+import {
+  completionMask,
+  groupAdvantages,
+  leftAlignedPositions,
+  sequenceWeights,
+} from "../../lib/train/rl/objective.ts";
 import { refGrad, type RefInputs, refLoss, refStats } from "./grpo_loss_ref.ts";
 
 /** Small deterministic PRNG (mulberry32) so failures reproduce. */
@@ -33,7 +38,7 @@ function makeInputs(c: Case, groups = 3, g = 4, t = 11) {
   const truncated = lengths.map((l) => l === t || rand() < 0.2);
   const rewards = Array.from({ length: b }, () => Math.floor(rand() * 3) / 2);
   const adv = groupAdvantages(rewards, g, true);
-  const mask = completionMask(lengths, truncated, t, c.maskTruncated);
+  const mask = completionMask(leftAlignedPositions(lengths, t), truncated, b, t, c.maskTruncated);
   const logp = Array.from({ length: b }, () => Array.from({ length: t }, () => -3 * rand() - 0.01));
   // μ > 1: the policy has moved since sampling, far enough that some ratios leave [1-ε, 1+ε].
   const oldLogp = logp.map((row) => row.map((v) => c.mu > 1 ? v + (rand() - 0.5) * 0.8 : v));
@@ -187,9 +192,20 @@ Deno.test("grpo_loss: group advantages are mean-centred and optionally std-scale
 });
 
 Deno.test("grpo_loss: masks and weights per variant", () => {
-  const m = completionMask([2, 3, 0], [false, true, false], 3, true);
+  const pos = leftAlignedPositions([2, 3, 0], 3);
+  const m = completionMask(pos, [false, true, false], 3, 3, true);
   assert.deepEqual(Array.from(m), [1, 1, 0, 0, 0, 0, 0, 0, 0]);
-  const m2 = completionMask([2, 3, 0], [false, true, false], 3, false);
+  const m2 = completionMask(pos, [false, true, false], 3, 3, false);
+  // Positions need not start at column 0 (the VLM puts the prompt first).
+  assert.deepEqual(Array.from(completionMask([[1, 2], [4]], [false, false], 2, 3, false)), [
+    0,
+    1,
+    1,
+    0,
+    1,
+    0,
+  ]);
+  assert.throws(() => completionMask([[3]], [false], 1, 3, false), /outside its row/);
   assert.deepEqual(
     Array.from(sequenceWeights("grpo", m2, 3, 3, 4)),
     [1 / 6, 1 / 9, 1 / 3].map(Math.fround),

@@ -2,7 +2,7 @@
  * The GRPO objective's host-side pieces: group-relative advantages, completion masks and the
  * per-sequence weights that turn per-token loss terms into each aggregation variant.
  *
- * Per token t of completion i (following TRL's GRPOTrainer):
+ * Per generated token t of completion i (following TRL's GRPOTrainer):
  *   r_{i,t}  = exp(logp_{i,t} - logp_old_{i,t})            (μ = 1: logp_old = logp, detached)
  *   l_{i,t}  = -min(r A_i, clip(r, 1 - ε_low, 1 + ε_high) A_i) + β k3_{i,t}
  *   k3_{i,t} = exp(logp_ref - logp) - (logp_ref - logp) - 1  (β = 0: no reference model)
@@ -58,25 +58,41 @@ export function groupAdvantages(
 }
 
 /**
- * Completion mask [B, T] (1 = generated token counted in the loss). `lengths[i]` counts the
- * generated tokens including the stop token; truncated completions are zeroed when `maskTruncated`.
+ * Completion mask [rows*cols] (1 = a generated token counted in the loss): ones at
+ * `positions[i]` (every generated token of completion i, including its stop token), except for
+ * truncated completions when `maskTruncated`.
  */
 export function completionMask(
-  lengths: ArrayLike<number>,
+  positions: number[][],
   truncated: ArrayLike<boolean>,
-  maxLen: number,
+  rows: number,
+  cols: number,
   maskTruncated: boolean,
 ): Float32Array<ArrayBuffer> {
-  const b = lengths.length;
-  const m = new Float32Array(b * maxLen);
-  for (let i = 0; i < b; i++) {
-    if (lengths[i] > maxLen || lengths[i] < 0) {
-      throw new ObjectiveError(`completion ${i} has length ${lengths[i]} outside [0, ${maxLen}]`);
-    }
+  if (positions.length !== rows) {
+    throw new ObjectiveError(`${positions.length} completions for ${rows} rows`);
+  }
+  const m = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
     if (maskTruncated && truncated[i]) continue;
-    m.fill(1, i * maxLen, i * maxLen + lengths[i]);
+    for (const p of positions[i]) {
+      if (!(p >= i * cols && p < (i + 1) * cols)) {
+        throw new ObjectiveError(
+          `completion ${i}: position ${p} outside its row [${i * cols}, ${(i + 1) * cols})`,
+        );
+      }
+      m[p] = 1;
+    }
   }
   return m;
+}
+
+/** Positions of completions laid out from column 0 of each row (`lengths[i]` tokens). */
+export function leftAlignedPositions(lengths: ArrayLike<number>, cols: number): number[][] {
+  return Array.from(lengths as ArrayLike<number>, (n, i) => {
+    if (n > cols) throw new ObjectiveError(`completion ${i} has ${n} tokens, more than ${cols}`);
+    return Array.from({ length: n }, (_, k) => i * cols + k);
+  });
 }
 
 /** Per-sequence weights w_i for a loss variant (see module doc); `batchTokens` is dapo's N. */

@@ -1,8 +1,13 @@
 /**
  * What the GRPO trainer needs from a model and a task, as two narrow interfaces. The VLM adapter
  * (lib/train/rl/vlm_policy.ts) implements `RlPolicy` over lib/model; tests use a tabular policy.
+ *
+ * Layout: a policy lays a batch out as `rows × cols` per-position log-probs in its own way (the
+ * VLM: prompt and completion in one right-padded row, so completions start at different
+ * columns). `positions[i][k]` says where completion i's token k sits (a flat index), which is all
+ * the trainer needs to build the completion mask for the loss.
  */
-import type { Tensor } from "../../gpu/context.ts";
+import type { Recorder, Tensor } from "../../gpu/context.ts";
 
 /** One training prompt with its ground truth. */
 export interface RlPrompt {
@@ -45,12 +50,14 @@ export interface GenerateRequest {
   step: number;
 }
 
-/** Completions to score: `prompts[i]` is the prompt of `completions[i]` (B rows, padded to T). */
+/** A batch of (prompt, completion) rows prepared by a policy for scoring and updates. */
 export interface PolicyBatch {
-  prompts: RlPrompt[];
-  completions: number[][];
-  /** Padded completion length T of the [B, T] tensors. */
-  maxLen: number;
+  rows: number;
+  cols: number;
+  /** positions[i][k] = flat index (row-major, < rows*cols) of completion i's token k. */
+  positions: number[][];
+  /** The policy's own prepared data. */
+  data: unknown;
 }
 
 /** Optimizer settings for one update. */
@@ -61,23 +68,28 @@ export interface StepOptions {
   gradClip: number;
 }
 
-/** A policy that can score its completions' tokens: log-probs only (the frozen reference). */
+/**
+ * The objective, recorded inside the policy's update step: given the per-position log-probs and
+ * entropies [rows*cols] it records its work and returns the tensor holding dL/dlogp [rows*cols].
+ */
+export type RecordLoss = (r: Recorder, logp: Tensor, entropy: Tensor) => Tensor;
+
+/** Anything that can score tokens: the frozen reference is one. */
 export interface LogprobModel {
-  /**
-   * Per-token log-prob of each completion token given prompt and prefix, written to `out`
-   * [B, T] (padding positions: any finite value). With `entropy`, also the per-token entropy of
-   * the next-token distribution. Keeps what `backward` needs for this batch.
-   */
-  logprobs(batch: PolicyBatch, out: Tensor, entropy: Tensor | null): Promise<void>;
+  /** Per-position log-probs [rows*cols] of the batch's tokens (forward only). */
+  logprobs(batch: PolicyBatch): Promise<Float32Array<ArrayBuffer>>;
 }
 
 /** The trainable policy. */
 export interface RlPolicy extends LogprobModel {
   generate(req: GenerateRequest): Promise<RlSample[]>;
-  /** Accumulate parameter gradients from dL/dlogp [B, T] of the last `logprobs` call. */
-  backward(batch: PolicyBatch, dlogp: Tensor): Promise<void>;
-  /** Clip, apply AdamW, zero the gradients; returns the global grad norm before clipping. */
-  step(opt: StepOptions): Promise<number>;
+  /** Lay out rows (prompt i with completion i) for scoring and updates. */
+  prepare(prompts: RlPrompt[], samples: RlSample[]): PolicyBatch;
+  /**
+   * One update: forward to log-probs, `loss` (recorded in the same step), backward from its
+   * dL/dlogp, clip and AdamW. Returns the global gradient norm before clipping.
+   */
+  update(batch: PolicyBatch, loss: RecordLoss, opt: StepOptions): Promise<number>;
   /** A frozen copy of the current weights, for the KL reference (β > 0). */
   freeze(): Promise<LogprobModel>;
   /** Weights and optimizer state, for checkpoints. */

@@ -1,21 +1,21 @@
 /**
  * The GRPO trainer loop. Per step: the PTST stage's limits; `prompts_per_step` prompts; G
  * completions each (reproducible from (seed, step)); rewards; group advantages; old log-probs
- * (μ > 1) and reference log-probs (β > 0); then μ updates, each a log-prob forward, the GPU loss
- * (forward + dL/dlogp), the policy's backward and an AdamW step. Metrics per step (CONFIG.md
+ * (μ > 1) and reference log-probs (β > 0); then μ updates, each one recorded step of the policy:
+ * log-prob forward, the GPU loss (forward + dL/dlogp), backward, clipping and AdamW. Metrics per step (CONFIG.md
  * names), sampled completions every `sample_every` steps, checkpoints every `checkpointEvery`.
  *
  * Metric steps are generation steps; with μ > 1 each holds μ optimizer updates, and `loss`,
  * `clip_fraction`, `grad_norm` are their means.
  */
-import { type Gpu, readback, run, type Tensor, tensor } from "../../gpu/context.ts";
+import { type Gpu, readback, type Tensor, tensor } from "../../gpu/context.ts";
 import { grpoLossScratch, readGrpoTotals, recordGrpoLoss } from "../../gpu/ops/grpo_loss.ts";
 import { type Checkpointer, type MetricSink, NumericError } from "../../runner/kind.ts";
 import { checkRewardConfig } from "../rewards.ts";
 import type { RlConfig } from "./config.ts";
 import { lrAt } from "./lr.ts";
 import { completionMask, groupAdvantages, sequenceWeights } from "./objective.ts";
-import type { LogprobModel, PolicyBatch, RlPolicy, RlTask } from "./policy.ts";
+import type { LogprobModel, RlPolicy, RlTask } from "./policy.ts";
 import { schedule, stageAt } from "./ptst.ts";
 import { rolloutMetrics, scoreRollouts } from "./rollout.ts";
 
@@ -106,46 +106,44 @@ export async function trainRl(a: RlRunArgs): Promise<RlRunResult> {
     const rowPrompts = samples.map((_, i) => prompts[Math.floor(i / g)]);
     const scored = scoreRollouts(rowPrompts, samples, cfg);
     const adv = groupAdvantages(scored.map((s) => s.reward), g, cfg.scale_rewards);
-    const T = stage.max_completion;
+    const batch = policy.prepare(rowPrompts, samples);
+    const { rows, cols } = batch;
+    for (let i = 0; i < b; i++) {
+      if (batch.positions[i].length !== samples[i].tokens.length) {
+        throw new Error(
+          `rl: policy laid out ${batch.positions[i].length} positions for completion ${i} of ` +
+            `${samples[i].tokens.length} tokens`,
+        );
+      }
+    }
     const mask = completionMask(
-      samples.map((s) => s.tokens.length),
+      batch.positions,
       samples.map((s) => s.truncated),
-      T,
+      rows,
+      cols,
       cfg.mask_truncated,
     );
-    const active = mask.reduce((x, y) => x + y, 0);
-    const weights = sequenceWeights(cfg.loss, mask, b, T, stage.max_completion, active);
-    const batch: PolicyBatch = {
-      prompts: rowPrompts,
-      completions: samples.map((s) => s.tokens),
-      maxLen: T,
-    };
+    let active = 0;
+    for (const v of mask) active += v;
+    const weights = sequenceWeights(cfg.loss, mask, rows, cols, stage.max_completion, active);
 
-    const logp = tensor(gpu, [b, T], undefined, "rl.logp");
-    const entropy = tensor(gpu, [b, T], undefined, "rl.entropy");
-    const maskT = tensor(gpu, [b, T], mask, "rl.mask");
-    const advT = tensor(gpu, [b], new Float32Array(adv), "rl.adv");
-    const wT = tensor(gpu, [b], weights, "rl.weights");
-    const scratch = grpoLossScratch(gpu, b, T);
-    let oldLogp: Tensor | null = null;
-    if (cfg.num_iterations > 1) {
-      oldLogp = tensor(gpu, [b, T], undefined, "rl.old_logp");
-      await policy.logprobs(batch, oldLogp, null);
-    }
-    let refLogp: Tensor | null = null;
-    if (reference) {
-      refLogp = tensor(gpu, [b, T], undefined, "rl.ref_logp");
-      await reference.logprobs(batch, refLogp, null);
-    }
+    const n = rows * cols;
+    const maskT = tensor(gpu, [n], mask, "rl.mask");
+    const advT = tensor(gpu, [rows], new Float32Array(adv), "rl.adv");
+    const wT = tensor(gpu, [rows], weights, "rl.weights");
+    const entropy = tensor(gpu, [n], undefined, "rl.entropy");
+    const scratch = grpoLossScratch(gpu, rows, cols);
+    // μ > 1: the ratio's denominator is the policy at sampling time, scored once before updating.
+    const oldLogp = cfg.num_iterations > 1
+      ? tensor(gpu, [n], await policy.logprobs(batch), "rl.old_logp")
+      : null;
+    const refLogp = reference
+      ? tensor(gpu, [n], await reference.logprobs(batch), "rl.ref_logp")
+      : null;
     const lr = lrAt(cfg, step, total);
     let lossSum = 0, clipSum = 0, gradSum = 0, klSum = 0, entropyMean = 0;
     for (let it = 0; it < cfg.num_iterations; it++) {
-      await policy.logprobs(batch, logp, it === 0 ? entropy : null);
-      if (it === 0) {
-        const ent = await readMasked(gpu, entropy, mask);
-        entropyMean = ent / Math.max(1, active);
-      }
-      await run(gpu, (r) =>
+      const gn = await policy.update(batch, (r, logp, ent) => {
         recordGrpoLoss(r, {
           logp,
           oldLogp: oldLogp ?? logp,
@@ -154,45 +152,37 @@ export async function trainRl(a: RlRunArgs): Promise<RlRunResult> {
           advantages: advT,
           weights: wT,
           ...scratch,
-        }, { epsLow: cfg.epsilon, epsHigh, beta: cfg.beta }));
+        }, { epsLow: cfg.epsilon, epsHigh, beta: cfg.beta });
+        if (it === 0) r.copy(ent.buffer, entropy.buffer, n * 4);
+        return scratch.dlogp;
+      }, { lr, weightDecay: cfg.weight_decay, gradClip: cfg.grad_clip });
       const tot = await readGrpoTotals(gpu, scratch.totals);
-      // A non-finite loss must not reach the weights: diagnose before backward and the update.
-      let gn = 0;
-      if (tot.nonFinite === 0 && Number.isFinite(tot.loss)) {
-        await policy.backward(batch, scratch.dlogp);
-        gn = await policy.step({ lr, weightDecay: cfg.weight_decay, gradClip: cfg.grad_clip });
-      }
+      if (it === 0) entropyMean = (await maskedSum(gpu, entropy, mask)) / Math.max(1, active);
       if (tot.nonFinite > 0 || !Number.isFinite(tot.loss) || !Number.isFinite(gn)) {
         const what = tot.nonFinite > 0
           ? `log-probs (${tot.nonFinite} active tokens NaN/Inf)`
           : !Number.isFinite(tot.loss)
           ? "loss"
           : "gradient norm";
-        throw new NumericError(
-          `rl step ${step}: non-finite ${what}`,
-          step,
-          {
-            iteration: it,
-            loss: tot.loss,
-            grad_norm: gn,
-            lr,
-            stage: stage.index,
-            max_abs_advantage: adv.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
-            reward_mean: scored.reduce((m, s) => m + s.reward, 0) / b,
-            active_tokens: active,
-            entropy: entropyMean,
-            non_finite_tokens: tot.nonFinite,
-          },
-        );
+        throw new NumericError(`rl step ${step}: non-finite ${what}`, step, {
+          iteration: it,
+          loss: tot.loss,
+          grad_norm: gn,
+          lr,
+          stage: stage.index,
+          max_abs_advantage: adv.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+          reward_mean: scored.reduce((m, s) => m + s.reward, 0) / b,
+          active_tokens: active,
+          entropy: entropyMean,
+          non_finite_tokens: tot.nonFinite,
+        });
       }
       lossSum += tot.loss;
       clipSum += tot.clipped / Math.max(1, active);
       gradSum += gn;
       klSum += tot.klSum / Math.max(1, active);
     }
-    for (
-      const t of [logp, entropy, maskT, advT, wT, scratch.dlogp, scratch.terms, scratch.totals]
-    ) {
+    for (const t of [entropy, maskT, advT, wT, scratch.dlogp, scratch.terms, scratch.totals]) {
       t.buffer.destroy();
     }
     oldLogp?.buffer.destroy();
@@ -246,7 +236,7 @@ export async function trainRl(a: RlRunArgs): Promise<RlRunResult> {
   return { steps: total, completed: true, accuracy };
 }
 
-async function readMasked(gpu: Gpu, t: Tensor, mask: Float32Array): Promise<number> {
+async function maskedSum(gpu: Gpu, t: Tensor, mask: Float32Array): Promise<number> {
   const v = await readback(gpu, t);
   let s = 0;
   for (let i = 0; i < mask.length; i++) if (mask[i]) s += v[i];

@@ -4,11 +4,13 @@
  * "pretrained base" that mostly follows `<think> w </think> <answer> a </answer>` and picks the
  * answer word uniformly, so format is often right and accuracy starts near chance (1/4).
  */
-import { type Gpu, readback, type Tensor, upload } from "../../../lib/gpu/context.ts";
+import { type Gpu, readback, run, tensor } from "../../../lib/gpu/context.ts";
+import { leftAlignedPositions } from "../../../lib/train/rl/objective.ts";
 import type {
   GenerateRequest,
   LogprobModel,
   PolicyBatch,
+  RecordLoss,
   RlPolicy,
   RlPrompt,
   RlSample,
@@ -84,19 +86,38 @@ function makePolicy(gpu: Gpu, positions: number, w: Float64Array): RlPolicy {
     for (let v = 0; v < V; v++) p[v] /= s;
     return p;
   };
-  const logprobs = async (b: PolicyBatch, out: Tensor, entropy: Tensor | null) => {
-    const lp = new Float32Array(b.completions.length * b.maxLen);
+  // Rows are completions from column 0; data holds (class, tokens) per row.
+  type Rows = { cls: number[]; tokens: number[][] };
+  const score = (b: PolicyBatch) => {
+    const d = b.data as Rows;
+    const lp = new Float32Array(b.rows * b.cols);
     const en = new Float32Array(lp.length);
-    b.completions.forEach((toks, i) => {
+    d.tokens.forEach((toks, i) => {
       toks.forEach((v, pos) => {
-        const p = probs(b.prompts[i].input as number, pos);
-        lp[i * b.maxLen + pos] = Math.log(p[v]);
-        en[i * b.maxLen + pos] = -p.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
+        const p = probs(d.cls[i], pos);
+        lp[i * b.cols + pos] = Math.log(p[v]);
+        en[i * b.cols + pos] = -p.reduce((s, q) => s + (q > 0 ? q * Math.log(q) : 0), 0);
       });
     });
-    upload(gpu, out, lp);
-    if (entropy) upload(gpu, entropy, en);
-    await Promise.resolve();
+    return { lp, en };
+  };
+  const logprobs = async (b: PolicyBatch) => await Promise.resolve(score(b).lp);
+  const step = async (opt: StepOptions): Promise<number> => {
+    let n2 = 0;
+    for (const g of grad) n2 += g * g;
+    const norm = Math.sqrt(n2);
+    const scale = opt.gradClip > 0 && norm > opt.gradClip ? opt.gradClip / norm : 1;
+    t++;
+    const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+    for (let i = 0; i < w.length; i++) {
+      const g = grad[i] * scale;
+      m1[i] = b1 * m1[i] + (1 - b1) * g;
+      m2[i] = b2 * m2[i] + (1 - b2) * g * g;
+      const mh = m1[i] / (1 - b1 ** t), vh = m2[i] / (1 - b2 ** t);
+      w[i] -= opt.lr * (mh / (Math.sqrt(vh) + eps) + opt.weightDecay * w[i]);
+      grad[i] = 0;
+    }
+    return await Promise.resolve(norm);
   };
   const policy: RlPolicy = {
     logprobs,
@@ -123,35 +144,37 @@ function makePolicy(gpu: Gpu, positions: number, w: Float64Array): RlPolicy {
       }
       return await Promise.resolve(out);
     },
-    async backward(b: PolicyBatch, dlogp: Tensor) {
-      const d = await readback(gpu, dlogp);
-      b.completions.forEach((toks, i) => {
-        const c = b.prompts[i].input as number;
+    prepare(prompts: RlPrompt[], samples: RlSample[]): PolicyBatch {
+      const lengths = samples.map((x) => x.tokens.length);
+      return {
+        rows: samples.length,
+        cols: positions,
+        positions: leftAlignedPositions(lengths, positions),
+        data: { cls: prompts.map((p) => p.input as number), tokens: samples.map((x) => x.tokens) },
+      };
+    },
+    async update(b: PolicyBatch, loss: RecordLoss, opt: StepOptions): Promise<number> {
+      const { lp, en } = score(b);
+      const lpT = tensor(gpu, [lp.length], lp), enT = tensor(gpu, [en.length], en);
+      let dT = lpT;
+      await run(gpu, (r) => {
+        dT = loss(r, lpT, enT);
+      });
+      const d = await readback(gpu, dT);
+      lpT.buffer.destroy();
+      enT.buffer.destroy();
+      const rows = b.data as Rows;
+      rows.tokens.forEach((toks, i) => {
+        const c = rows.cls[i];
         toks.forEach((v, pos) => {
-          const g = d[i * b.maxLen + pos];
+          const g = d[i * b.cols + pos];
           if (g === 0) return;
           const p = probs(c, pos);
           const o = (c * positions + pos) * V;
           for (let u = 0; u < V; u++) grad[o + u] += g * ((u === v ? 1 : 0) - p[u]);
         });
       });
-    },
-    async step(opt: StepOptions): Promise<number> {
-      let n2 = 0;
-      for (const g of grad) n2 += g * g;
-      const norm = Math.sqrt(n2);
-      const scale = opt.gradClip > 0 && norm > opt.gradClip ? opt.gradClip / norm : 1;
-      t++;
-      const [b1, b2, eps] = [0.9, 0.999, 1e-8];
-      for (let i = 0; i < w.length; i++) {
-        const g = grad[i] * scale;
-        m1[i] = b1 * m1[i] + (1 - b1) * g;
-        m2[i] = b2 * m2[i] + (1 - b2) * g * g;
-        const mh = m1[i] / (1 - b1 ** t), vh = m2[i] / (1 - b2 ** t);
-        w[i] -= opt.lr * (mh / (Math.sqrt(vh) + eps) + opt.weightDecay * w[i]);
-        grad[i] = 0;
-      }
-      return await Promise.resolve(norm);
+      return await step(opt);
     },
     async freeze(): Promise<LogprobModel> {
       const frozen = makePolicy(gpu, positions, w.slice());

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { acquireGpu, type Gpu } from "../../../lib/gpu/context.ts";
+import { acquireGpu, type Gpu, tensor } from "../../../lib/gpu/context.ts";
 import {
   type Checkpointer,
   type CompletionRecord,
@@ -228,12 +228,13 @@ Deno.test("rl trainer: a NaN log-prob ends the job with a NumericError and its d
     let calls = 0;
     const broken: RlPolicy = {
       ...base,
-      async logprobs(batch, out, entropy) {
-        await base.logprobs(batch, out, entropy);
-        if (++calls === 2) {
-          const { upload } = await import("../../../lib/gpu/context.ts");
-          upload(gpu, out, new Float32Array(out.size).fill(NaN));
-        }
+      update(batch, loss, opt) {
+        if (++calls !== 2) return base.update(batch, loss, opt);
+        return base.update(batch, (r, logp, entropy) => {
+          const nan = tensor(gpu, [logp.size], new Float32Array(logp.size).fill(NaN));
+          r.copy(nan.buffer, logp.buffer, logp.size * 4);
+          return loss(r, logp, entropy);
+        }, opt);
       },
     };
     await assert.rejects(
