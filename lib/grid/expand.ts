@@ -4,6 +4,7 @@
  */
 import { canonicalJson, ConfigSchema, SpecError, withOverrides } from "../spec/mod.ts";
 import type { ConfigValue, Experiment, JobConfig, SpecIssue } from "../spec/mod.ts";
+import type { z } from "zod";
 
 /** A grid point before its jobs are attached. */
 export interface ResolvedPoint {
@@ -105,27 +106,45 @@ export function assignments(exp: Experiment): Entry[][] {
 export function expandPoints(exp: Experiment): ResolvedPoint[] {
   const issues: SpecIssue[] = [];
   const points: ResolvedPoint[] = [];
+  const shape = ConfigSchema.shape as Record<string, z.ZodType>;
+  const sectionMemo = new Map<string, z.ZodSafeParseResult<unknown>>();
   for (const entries of assignments(exp)) {
     const key = pointKey(entries);
-    const r = ConfigSchema.safeParse(withOverrides(exp.base, entries));
-    if (!r.success) {
+    const raw = withOverrides(exp.base, entries);
+    // The base is already valid and the schema's rules never span two top-level sections, so
+    // re-validating the sections an override touches validates the whole config. Untouched
+    // sections stay the base's objects (shared, never mutated), which later lets the pipeline
+    // reuse their canonical text.
+    const config: JobConfig = { ...exp.base };
+    let ok = true;
+    const bySection = new Map<string, Entry[]>();
+    for (const e of entries) {
+      const section = e[0].split(".")[0];
+      if (!bySection.has(section)) bySection.set(section, []);
+      bySection.get(section)!.push(e);
+    }
+    for (const [section, own] of bySection) {
+      // Points sharing a section's overrides share its validated object (validated once).
+      const memoKey = `${section}\0${canonicalJson(own)}`;
+      let r = sectionMemo.get(memoKey);
+      if (r === undefined) sectionMemo.set(memoKey, r = shape[section].safeParse(raw[section]));
+      if (r.success) {
+        config[section] = r.data as ConfigValue;
+        continue;
+      }
+      ok = false;
       for (const iss of r.error.issues) {
-        const where = iss.path.map(String).join(".");
+        const where = [section, ...iss.path.map(String)].join(".");
         issues.push({
           file: exp.file,
           line: 0,
           column: 0,
           path: `point ${key}`,
-          message: `invalid combination of axis values: ${where ? `${where}: ` : ""}${iss.message}`,
+          message: `invalid combination of axis values: ${where}: ${iss.message}`,
         });
       }
-      continue;
     }
-    points.push({
-      key,
-      axes: Object.fromEntries(entries),
-      config: r.data as unknown as JobConfig,
-    });
+    if (ok) points.push({ key, axes: Object.fromEntries(entries), config });
   }
   if (issues.length) throw new SpecError(issues);
   return points;

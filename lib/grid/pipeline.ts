@@ -67,12 +67,15 @@ export function expandGraph(experiment: Experiment, codeVersion: string): JobGra
   const resolved = expandPoints(experiment);
   const jobs = new Map<string, Job>();
   const points: Point[] = [];
+  // Points share section objects (see expandPoints), so canonical text is cached per object.
+  const objectText = new WeakMap<object, string>();
+  const idOf = new Map<string, string>();
   for (const rp of resolved) {
-    // Canonical text of each section once per point; slices are assembled from these.
-    const sectionText = new Map<string, string>();
     const text = (k: string) => {
-      let t = sectionText.get(k);
-      if (t === undefined) sectionText.set(k, t = canonicalJson(rp.config[k]));
+      const v = rp.config[k];
+      if (v === null || typeof v !== "object") return canonicalJson(v);
+      let t = objectText.get(v);
+      if (t === undefined) objectText.set(v, t = canonicalJson(v));
       return t;
     };
     const roles: Record<string, string> = {};
@@ -86,7 +89,8 @@ export function expandGraph(experiment: Experiment, codeVersion: string): JobGra
       const payload = `{"codeVersion":${JSON.stringify(codeVersion)},"inputs":${
         canonicalJson(inputs)
       },"kind":${JSON.stringify(kind)},"slice":{${slice.join(",")}}}`;
-      const id = hash16(payload);
+      let id = idOf.get(payload);
+      if (id === undefined) idOf.set(payload, id = hash16(payload));
       if (!jobs.has(id)) {
         jobs.set(id, {
           id,

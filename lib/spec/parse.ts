@@ -17,7 +17,7 @@ import { SpecError, type SpecIssue } from "./errors.ts";
 import { formatPath, type KeyPath, parseSource, type Source } from "./source.ts";
 import { allPaths, describeExpected, enumValues, objectKeys, schemaAt } from "./schema_walk.ts";
 import { didYouMean } from "./suggest.ts";
-import { canonicalJson, isRecord, withOverrides } from "./config_path.ts";
+import { canonicalJson, getPath, isRecord, withOverrides } from "./config_path.ts";
 
 /** Every dotted config path an axis, include or exclude may name. */
 export const CONFIG_PATHS: readonly string[] = allPaths(ConfigSchema);
@@ -81,13 +81,14 @@ export function parseSpec(text: string, file: string): Experiment {
   const linked = checkLinked(c, top.linked, axes);
   const include = checkAssignments(c, top.include, "include", axes);
   const exclude = checkAssignments(c, top.exclude, "exclude", axes);
-  // Arms, rows and columns may name axes and the extra keys that `include` sets.
+  // Arms, rows and columns may name axes and the extra keys that `include` sets; an extra key
+  // also takes its base value on every other point. An empty list means "not checkable".
   const armValues = new Map(axes.map((a) => [a.path, a.values.map((v) => canonicalJson(v))]));
   for (const inc of include) {
     for (const [k, v] of Object.entries(inc)) {
-      if (!armValues.has(k)) armValues.set(k, []);
+      if (!armValues.has(k)) armValues.set(k, base ? [canonicalJson(getPath(base, k))] : []);
       const vals = armValues.get(k)!;
-      if (!vals.includes(canonicalJson(v))) vals.push(canonicalJson(v));
+      if (vals.length > 0 && !vals.includes(canonicalJson(v))) vals.push(canonicalJson(v));
     }
   }
   const report = checkReport(c, top.report, axisPaths, [...armValues.keys()]);

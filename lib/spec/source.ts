@@ -99,12 +99,12 @@ export function parseSource(text: string): Source {
         if (!pair) break;
         if (last && at === "key" && pair.key) return nodePos(pair.key, pos);
         best = (pair.value as Node | null) ?? pair.key ?? best;
-        if (
-          !pair.value || (isScalar(pair.value) && pair.value.range?.[0] === pair.value.range?.[1])
-        ) {
-          // An empty value has no text; its key is the place to point at.
-          best = pair.key ?? best;
-        }
+        const v = pair.value as unknown;
+        const empty = !v || (isScalar(v) && v.range?.[0] === v.range?.[1]);
+        const block = (isMap(v) || isSeq(v)) && !v.flow;
+        // An empty value has no text, and a block mapping or list starts on the line after its
+        // key: in both cases the key's line is the place to point at.
+        if (empty || (last && block)) best = pair.key ?? best;
         cur = pair.value;
       } else if (isSeq(cur) && typeof seg === "number") {
         const item = cur.items[seg];
