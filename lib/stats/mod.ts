@@ -11,7 +11,17 @@ export {
   tQuantile,
   tSf,
 } from "./special.ts";
-export { iqm, mean, median, quantile, sd, se, sortedQuantile, trimMean, variance } from "./descriptive.ts";
+export {
+  iqm,
+  mean,
+  median,
+  quantile,
+  sd,
+  se,
+  sortedQuantile,
+  trimMean,
+  variance,
+} from "./descriptive.ts";
 export {
   bcaFromDistribution,
   type BootstrapConfig,
@@ -28,8 +38,8 @@ export {
   type Alternative,
   exactUSf,
   holm,
-  mannWhitneyU,
   type MannWhitneyResult,
+  mannWhitneyU,
   olsSlope,
   oneSampleTTest,
   rankWithTies,

@@ -29,7 +29,9 @@ export function aggregateIqm(tasks: TaskScores): number {
  */
 export function probabilityOfImprovement(x: TaskScores, y: TaskScores): number {
   if (x.length !== y.length || x.length === 0) {
-    throw new RangeError(`probability of improvement needs equal task counts, got ${x.length}, ${y.length}`);
+    throw new RangeError(
+      `probability of improvement needs equal task counts, got ${x.length}, ${y.length}`,
+    );
   }
   let total = 0;
   for (let m = 0; m < x.length; m++) {

@@ -10,7 +10,9 @@ export interface Rng {
 
 /** Creates a generator from an integer seed (any safe integer; negative and large values are folded). */
 export function createRng(seed: number): Rng {
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`rng seed must be a safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed)) {
+    throw new RangeError(`rng seed must be a safe integer, got ${seed}`);
+  }
   // splitmix32 expands the seed into four non-zero state words, as xoshiro requires.
   let sm = (seed ^ Math.floor(seed / 0x100000000)) >>> 0;
   const split = (): number => {
@@ -37,7 +39,9 @@ export function createRng(seed: number): Rng {
   return {
     next,
     int(n: number): number {
-      if (!Number.isInteger(n) || n <= 0) throw new RangeError(`rng.int needs a positive integer, got ${n}`);
+      if (!Number.isInteger(n) || n <= 0) {
+        throw new RangeError(`rng.int needs a positive integer, got ${n}`);
+      }
       return Math.floor(next() * n);
     },
   };

@@ -136,7 +136,9 @@ Deno.test("Mann-Whitney U matches scipy's default method (exact and asymptotic)"
   // The exact null distribution sums to one and is symmetric about mn/2.
   assert.equal(exactUSf(0, 3, 4), 1);
   // P(U >= u) = P(U <= mn - u) = 1 - P(U >= mn - u + 1), for m=3, n=4 (mn=12).
-  for (let u = 0; u <= 12; u++) close(exactUSf(u, 3, 4), 1 - exactUSf(12 - u + 1, 3, 4), `sym ${u}`);
+  for (let u = 0; u <= 12; u++) {
+    close(exactUSf(u, 3, 4), 1 - exactUSf(12 - u + 1, 3, 4), `sym ${u}`);
+  }
   close(exactUSf(12, 3, 4), 1 / 35, "P(U = mn) = 1 / C(7, 3)");
 });
 
