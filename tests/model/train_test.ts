@@ -52,7 +52,10 @@ Deno.test("gpu model: save after k steps, load, continue == uninterrupted run, b
   for (const b of batches.slice(3)) await trainStep(resumed, b, opt);
   const got = await readModelState(resumed);
   assert.equal(got.step, 6);
-  assert.deepEqual(new Uint32Array(got.params.data.buffer), new Uint32Array(want.params.data.buffer));
+  assert.deepEqual(
+    new Uint32Array(got.params.data.buffer),
+    new Uint32Array(want.params.data.buffer),
+  );
   assert.deepEqual(new Uint32Array(got.adam.m.buffer), new Uint32Array(want.adam.m.buffer));
   assert.deepEqual(new Uint32Array(got.adam.v.buffer), new Uint32Array(want.adam.v.buffer));
   freeGpuModel(resumed);
