@@ -5,6 +5,7 @@
  */
 import { expandPoints } from "../../lib/grid/expand.ts";
 import { parseSpec } from "../../lib/spec/mod.ts";
+import type { JobGraph } from "../../lib/grid/types.ts";
 import type { Experiment } from "../../lib/spec/types.ts";
 import { createRng } from "../../lib/stats/mod.ts";
 import { openStore } from "../../lib/store/mod.ts";
@@ -93,9 +94,16 @@ export function fixtureExperiment(): Experiment {
   return parseSpec(FIXTURE_SPEC, "tests/report/fixture.yaml");
 }
 
-/** Writes the fixture store at `path`; returns the experiment. */
-export async function writeFixtureStore(path: string): Promise<Experiment> {
-  const exp = fixtureExperiment();
+/**
+ * Writes the fixture store at `path`; returns the experiment. With `graph` (the spec's real job
+ * graph) the store uses its job ids and roles and marks every other job done, as a finished run
+ * would leave it, so that the runner finds only the failed and the missing point to do.
+ */
+export async function writeFixtureStore(
+  path: string,
+  graph?: JobGraph,
+  exp: Experiment = fixtureExperiment(),
+): Promise<Experiment> {
   const store = await openStore(path);
   const con = store.con;
   const jobs: string[] = [];
@@ -103,27 +111,35 @@ export async function writeFixtureStore(path: string): Promise<Experiment> {
   const metrics: string[] = [];
   const evals: string[] = [];
   const completions: string[] = [];
-  const job = (id: string, kind: string, status: string, error: string | null) =>
+  const written = new Set<string>();
+  const job = (id: string, kind: string, status: string, error: string | null, config = "{}") => {
+    if (written.has(id)) return;
+    written.add(id);
     jobs.push(
-      `(${sqlStr(id)}, 'fixture', ${sqlStr(kind)}, ${sqlStr(id)}, '{}', '{}', ${sqlStr(status)}, ` +
-        `1, NULL, NULL, NULL, ${
+      `(${sqlStr(id)}, 'fixture', ${sqlStr(kind)}, ${sqlStr(id)}, ${sqlStr(config)}, '{}', ` +
+        `${sqlStr(status)}, 1, NULL, NULL, NULL, ${
           error === null ? "NULL" : sqlStr(error)
-        }, NULL, 'test', NULL, NULL, ` +
-        `NULL, NULL, NULL)`,
+        }, NULL, ` +
+        `${sqlStr(graph?.codeVersion ?? "test")}, NULL, NULL, NULL, NULL, NULL)`,
     );
+  };
+  const graphPoints = new Map((graph?.points ?? []).map((p) => [p.key, p]));
   for (const p of expandPoints(exp)) {
     if (p.key === MISSING_KEY) continue;
     const init = String(p.axes.init);
     const method = String(p.axes.method);
     const seed = Number(p.axes.seed);
     const failed = p.key === FAILED_KEY;
-    const roles: Record<string, string> = { final: `${p.key}/eval` };
-    if (method !== "none") roles[method] = `${p.key}/${method}`;
+    const roles: Record<string, string> = graphPoints.get(p.key)?.jobs ??
+      { final: `${p.key}/eval`, ...(method === "none" ? {} : { [method]: `${p.key}/${method}` }) };
     for (const [role, id] of Object.entries(roles)) {
       points.push(
         `('fixture', ${sqlStr(p.key)}, ${sqlStr(JSON.stringify(p.axes))}, ` +
           `${sqlStr(JSON.stringify(p.config))}, ${sqlStr(role)}, ${sqlStr(id)})`,
       );
+    }
+    for (const role of ["pretrain", "instruct"]) {
+      if (roles[role]) job(roles[role], role, "done", null);
     }
     if (method !== "none") {
       const id = roles[method];
@@ -133,14 +149,8 @@ export async function writeFixtureStore(path: string): Promise<Experiment> {
         failed ? "failed" : "done",
         failed ? "NumericError: NaN loss at step 17" : null,
       );
-      const len = lengthCurve(init, method, seed);
-      const refl = reflectionCurve(init, method, seed);
       const steps = failed ? 17 : STEPS;
-      for (let s = 0; s < steps; s++) {
-        metrics.push(`(${sqlStr(id)}, ${s}, 'completion_length/mean', ${len[s]})`);
-        metrics.push(`(${sqlStr(id)}, ${s}, 'reflection_rate', ${refl[s]})`);
-        metrics.push(`(${sqlStr(id)}, ${s}, 'accuracy', ${0.2 + (0.01 * s) / 2})`);
-      }
+      metrics.push(...trainingRows(id, init, method, seed, steps));
       if (method === "rl" && !failed) {
         completions.push(
           `(${sqlStr(id)}, 30, 'how many red shapes?', ` +
@@ -173,6 +183,24 @@ export async function writeFixtureStore(path: string): Promise<Experiment> {
   await con.run(`INSERT INTO completions VALUES ${completions.join(",\n")}`);
   await store.close();
   return exp;
+}
+
+/** The metric rows a training job of the fixture logs (as SQL value tuples). */
+function trainingRows(id: string, init: string, method: string, seed: number, steps: number) {
+  const len = lengthCurve(init, method, seed);
+  const refl = reflectionCurve(init, method, seed);
+  const rows: string[] = [];
+  for (let s = 0; s < steps; s++) {
+    rows.push(`(${sqlStr(id)}, ${s}, 'completion_length/mean', ${len[s]})`);
+    rows.push(`(${sqlStr(id)}, ${s}, 'reflection_rate', ${refl[s]})`);
+    rows.push(`(${sqlStr(id)}, ${s}, 'accuracy', ${accuracyAt(s)})`);
+  }
+  return rows;
+}
+
+/** The training-accuracy curve of every fixture job. */
+export function accuracyAt(step: number): number {
+  return 0.2 + (0.01 * step) / 2;
 }
 
 /** Overall accuracy of a point from the formulas (Σcorrect / Σn). */
