@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { acquireGpu } from "../../lib/gpu/mod.ts";
 import {
+  computeLogprobs,
   createGpuModel,
   freeGpuModel,
   logprobGrads,
@@ -103,6 +104,12 @@ Deno.test("gpu model: backward matches finite differences of the reference for e
   // RL view: backward from a given dL/dlogp equals d/dθ Σ dlogp · logp.
   const dlogp = new Float32Array(B * T).map((_, i) => Math.sin(i + 1));
   const temperature = 0.7;
+  const lp = await computeLogprobs(model, batch, { temperature });
+  const lpRef = referenceLogprobsAt(params, c, batch, temperature);
+  for (let i = 0; i < lpRef.length; i++) {
+    assert.ok(Math.abs(lp.logp[i] - lpRef[i]) < 1e-4, `logp[${i}] ${lp.logp[i]} vs ${lpRef[i]}`);
+    assert.ok(lp.entropy[i] > 0 && lp.entropy[i] <= Math.log(c.vocab_size) + 1e-4);
+  }
   await logprobGrads(model, batch, { temperature }, dlogp);
   const g2 = await readGrads(model);
   const scaled = () => {

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { acquireGpu } from "../../lib/gpu/mod.ts";
+import { acquireGpu, fill, tensor } from "../../lib/gpu/mod.ts";
 import { decodeState, encodeState } from "../../lib/model/checkpoint.ts";
 import {
+  computeLogprobs,
   createGpuModel,
   freeGpuModel,
   readModelState,
+  rlStep,
   trainStep,
 } from "../../lib/model/gpu_model.ts";
 import { initParams } from "../../lib/model/params.ts";
@@ -59,5 +61,30 @@ Deno.test("gpu model: save after k steps, load, continue == uninterrupted run, b
   assert.deepEqual(new Uint32Array(got.adam.m.buffer), new Uint32Array(want.adam.m.buffer));
   assert.deepEqual(new Uint32Array(got.adam.v.buffer), new Uint32Array(want.adam.v.buffer));
   freeGpuModel(resumed);
+  gpu.device.destroy();
+});
+
+Deno.test("gpu model: rlStep with dL/dlogp = -1/N raises the log-probability of the given tokens", async () => {
+  const gpu = await acquireGpu();
+  const c = microConfig();
+  const model = createGpuModel(gpu, c, initParams(c, 2));
+  const B = 2, T = 6;
+  const b = randomBatch(c, B, T, 4);
+  const batch = { batch: B, seq: T, images: b.images, tokens: b.tokens, targets: b.targets };
+  const mean = (a: Float32Array) => a.reduce((s, x) => s + x, 0) / a.length;
+  const before = mean((await computeLogprobs(model, batch, { temperature: 1 })).logp);
+  const dlogp = tensor(gpu, [B * T]);
+  for (let i = 0; i < 10; i++) {
+    const opt = { lr: 1e-2, weightDecay: 0, gradClip: 1 };
+    const res = await rlStep(model, batch, { temperature: 1 }, opt, (r, logp) => {
+      // The caller's objective: maximise the mean log-prob, dL/dlogp = -1/N everywhere.
+      fill(r, dlogp, { n: logp.size, value: -1 / logp.size });
+      return dlogp;
+    });
+    assert.ok(res.gradNorm > 0);
+  }
+  const after = mean((await computeLogprobs(model, batch, { temperature: 1 })).logp);
+  assert.ok(after > before + 1, `mean logp ${before} -> ${after}`);
+  freeGpuModel(model);
   gpu.device.destroy();
 });
