@@ -1,4 +1,5 @@
 /** Benchmark: parsing and expanding a 10,000-point spec into its job DAG (target < 1 s). */
+import process from "node:process";
 import { parseSpec } from "../lib/spec/mod.ts";
 import { expandGraph } from "../lib/grid/mod.ts";
 
@@ -27,23 +28,28 @@ export async function bench(): Promise<void> {
   let parseMs = 0;
   let points = 0;
   let jobs = 0;
+  let cpuMs = 0;
   for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
     const exp = parseSpec(text, "bench.yaml");
     const t1 = performance.now();
+    const c0 = process.cpuUsage();
     const g = expandGraph(exp, "benchcodeversion");
+    const c1 = process.cpuUsage(c0);
     const t2 = performance.now();
-    if (t2 - t1 < best) [best, parseMs] = [t2 - t1, t1 - t0];
+    if (t2 - t1 < best) [best, parseMs, cpuMs] = [t2 - t1, t1 - t0, (c1.user + c1.system) / 1000];
     points = g.points.length;
     jobs = g.jobs.length;
   }
   // A cold run in a fresh module state is what `ablate --plan` pays once; report the best warm.
+  // CPU time next to wall time: the shared machine's load inflates wall time, not CPU time.
   rows.push(["grid: parse spec", `${parseMs.toFixed(1)} ms`, ""]);
   rows.push([
     `grid: expand ${points} points -> ${jobs} jobs`,
     `${best.toFixed(1)} ms`,
     `${Math.round(points / (best / 1000)).toLocaleString("en-US")} points/s (target < 1000 ms)`,
   ]);
+  rows.push(["grid: expand, process CPU time", `${cpuMs.toFixed(1)} ms`, ""]);
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join("  "));
   await Promise.resolve();

@@ -2,7 +2,7 @@
  * Grid points of an experiment: the cartesian product of its axes (linked axes zipped), minus
  * `exclude` matches, plus `include` points; each point resolved and re-validated by the schema.
  */
-import { canonicalJson, ConfigSchema, SpecError, withOverrides } from "../spec/mod.ts";
+import { canonicalJson, ConfigSchema, getPath, SpecError, withOverrides } from "../spec/mod.ts";
 import type { ConfigValue, Experiment, JobConfig, SpecIssue } from "../spec/mod.ts";
 import type { z } from "zod";
 
@@ -102,20 +102,24 @@ export function assignments(exp: Experiment): Entry[][] {
   return out;
 }
 
-/** Every grid point with its resolved config; throws `SpecError` for combinations the schema rejects. */
+/**
+ * Every grid point with its resolved config; throws `SpecError` for combinations the schema
+ * rejects and for claim arms that match no point. Configs are deeply frozen: points and jobs
+ * share their unchanged sections.
+ */
 export function expandPoints(exp: Experiment): ResolvedPoint[] {
   const issues: SpecIssue[] = [];
   const points: ResolvedPoint[] = [];
   const shape = ConfigSchema.shape as Record<string, z.ZodType>;
+  const base = deepFreeze(structuredClone(exp.base));
   const sectionMemo = new Map<string, z.ZodSafeParseResult<unknown>>();
+  const reported = new Set<string>();
   for (const entries of assignments(exp)) {
     const key = pointKey(entries);
-    const raw = withOverrides(exp.base, entries);
+    const raw = withOverrides(base, entries);
     // The base is already valid and the schema's rules never span two top-level sections, so
-    // re-validating the sections an override touches validates the whole config. Untouched
-    // sections stay the base's objects (shared, never mutated), which later lets the pipeline
-    // reuse their canonical text.
-    const config: JobConfig = { ...exp.base };
+    // re-validating the sections an override touches validates the whole config.
+    const config: JobConfig = { ...base };
     let ok = true;
     const bySection = new Map<string, Entry[]>();
     for (const e of entries) {
@@ -127,25 +131,94 @@ export function expandPoints(exp: Experiment): ResolvedPoint[] {
       // Points sharing a section's overrides share its validated object (validated once).
       const memoKey = `${section}\0${canonicalJson(own)}`;
       let r = sectionMemo.get(memoKey);
-      if (r === undefined) sectionMemo.set(memoKey, r = shape[section].safeParse(raw[section]));
+      if (r === undefined) {
+        r = shape[section].safeParse(raw[section]);
+        if (r.success) deepFreeze(r.data);
+        sectionMemo.set(memoKey, r);
+      }
       if (r.success) {
         config[section] = r.data as ConfigValue;
         continue;
       }
       ok = false;
+      // One message per offending combination, not one per seed that repeats it.
+      if (reported.has(memoKey)) continue;
+      reported.add(memoKey);
+      const combo = own.map(([p, v]) => `${p}=${formatValue(v)}`).join(", ");
       for (const iss of r.error.issues) {
         const where = [section, ...iss.path.map(String)].join(".");
+        const pos = locateOverride(exp, own.map(([p]) => p), where);
         issues.push({
           file: exp.file,
-          line: 0,
-          column: 0,
+          ...pos,
           path: `point ${key}`,
-          message: `invalid combination of axis values: ${where}: ${iss.message}`,
+          message: `invalid combination ${combo}: ${where}: ${iss.message}`,
         });
       }
     }
-    if (ok) points.push({ key, axes: Object.fromEntries(entries), config });
+    if (ok) {
+      points.push({
+        key,
+        axes: Object.freeze(Object.fromEntries(entries)),
+        config: Object.freeze(config),
+      });
+    }
   }
+  if (issues.length === 0) issues.push(...uncoveredArms(exp, points));
   if (issues.length) throw new SpecError(issues);
   return points;
+}
+
+/** The source position of the axis (or include) that most likely set `where`. */
+function locateOverride(exp: Experiment, paths: string[], where: string) {
+  const loc = exp.locations ?? {};
+  const best = [...paths].sort((a, b) => common(b, where) - common(a, where))[0];
+  const at = loc[`axes.${best}`] ?? loc["axes"];
+  return at ? { line: at.line, column: at.column } : { line: 0, column: 0 };
+}
+
+function common(a: string, b: string): number {
+  const x = a.split(".");
+  const y = b.split(".");
+  let n = 0;
+  while (n < x.length && n < y.length && x[n] === y[n]) n++;
+  return n;
+}
+
+/** Claim arms that select no grid point (e.g. every such combination was excluded). */
+function uncoveredArms(exp: Experiment, points: ResolvedPoint[]): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  const valueAt = (p: ResolvedPoint, path: string) =>
+    path in p.axes ? p.axes[path] : getPath(p.config, path);
+  const matches = (arm: Record<string, ConfigValue>) =>
+    points.some((p) =>
+      Object.entries(arm).every(([k, v]) => canonicalJson(valueAt(p, k)) === canonicalJson(v))
+    );
+  exp.claims.forEach((c, i) => {
+    const arms: [string, Record<string, ConfigValue>][] = c.kind === "compare"
+      ? [[`claims[${i}].compare.a`, c.a], [`claims[${i}].compare.b`, c.b]]
+      : [[`claims[${i}].trend.arm`, c.arm]];
+    for (const [path, arm] of arms) {
+      if (matches(arm)) continue;
+      const at = exp.locations?.[path] ?? { line: 0, column: 0 };
+      out.push({
+        file: exp.file,
+        line: at.line,
+        column: at.column,
+        path,
+        message: `claim "${c.name}": arm ${canonicalJson(arm)} matches no grid point ` +
+          "(is it excluded, or a combination the axes never produce?)",
+      });
+    }
+  });
+  return out;
+}
+
+/** Freezes a value and everything inside it. */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }

@@ -22,6 +22,10 @@ export const STAGE_READS: Record<StageKind, readonly string[]> = {
   eval: ["seed", "model", "data", "eval"],
 };
 
+const SORTED_READS = Object.fromEntries(
+  STAGE_KINDS.map((k) => [k, [...STAGE_READS[k]].sort()]),
+) as Record<StageKind, string[]>;
+
 /** Role of each kind in `Point.jobs`; the eval job is the point's `final`. */
 export const STAGE_ROLE: Record<StageKind, string> = {
   pretrain: "pretrain",
@@ -67,9 +71,13 @@ export function expandGraph(experiment: Experiment, codeVersion: string): JobGra
   const resolved = expandPoints(experiment);
   const jobs = new Map<string, Job>();
   const points: Point[] = [];
-  // Points share section objects (see expandPoints), so canonical text is cached per object.
+  // Points share frozen section objects (see expandPoints), so canonical text is cached per
+  // object, and a job is first looked up by a short key naming its section objects; the full
+  // canonical payload is built and hashed only when that key is new.
   const objectText = new WeakMap<object, string>();
-  const idOf = new Map<string, string>();
+  const objectNo = new WeakMap<object, number>();
+  let nextObjectNo = 0;
+  const idOfShort = new Map<string, string>();
   for (const rp of resolved) {
     const text = (k: string) => {
       const v = rp.config[k];
@@ -78,19 +86,29 @@ export function expandGraph(experiment: Experiment, codeVersion: string): JobGra
       if (t === undefined) objectText.set(v, t = canonicalJson(v));
       return t;
     };
+    const ref = (k: string) => {
+      const v = rp.config[k];
+      if (v === null || typeof v !== "object") return canonicalJson(v);
+      let n = objectNo.get(v);
+      if (n === undefined) objectNo.set(v, n = nextObjectNo++);
+      return `#${n}`;
+    };
     const roles: Record<string, string> = {};
     let prev: string | undefined;
     const chainReads = new Set<string>();
     for (const kind of stagesFor(rp.config)) {
       const inputs: Record<string, string> = prev === undefined ? {} : { model: prev };
       for (const k of STAGE_READS[kind]) chainReads.add(k);
-      // Same bytes as canonicalJson({kind, slice, inputs, codeVersion}); keys in sorted order.
-      const slice = [...STAGE_READS[kind]].sort().map((k) => `${JSON.stringify(k)}:${text(k)}`);
-      const payload = `{"codeVersion":${JSON.stringify(codeVersion)},"inputs":${
-        canonicalJson(inputs)
-      },"kind":${JSON.stringify(kind)},"slice":{${slice.join(",")}}}`;
-      let id = idOf.get(payload);
-      if (id === undefined) idOf.set(payload, id = hash16(payload));
+      const short = `${kind}|${prev ?? ""}|${STAGE_READS[kind].map(ref).join("|")}`;
+      let id = idOfShort.get(short);
+      if (id === undefined) {
+        // Same bytes as canonicalJson({kind, slice, inputs, codeVersion}); keys in sorted order.
+        const slice = SORTED_READS[kind].map((k) => `${JSON.stringify(k)}:${text(k)}`);
+        const payload = `{"codeVersion":${JSON.stringify(codeVersion)},"inputs":${
+          canonicalJson(inputs)
+        },"kind":${JSON.stringify(kind)},"slice":{${slice.join(",")}}}`;
+        idOfShort.set(short, id = hash16(payload));
+      }
       if (!jobs.has(id)) {
         jobs.set(id, {
           id,

@@ -110,7 +110,28 @@ export function parseSpec(text: string, file: string): Experiment {
     exclude,
     report,
     claims,
+    locations: locations(src, axes.map((a) => a.path), include.length, claims),
   };
+}
+
+/** Positions of the spec parts that grid expansion may need to point at. */
+function locations(src: Source, axisPaths: string[], nInclude: number, claims: Claim[]) {
+  const out: Record<string, { line: number; column: number }> = {};
+  const put = (path: KeyPath, at: "key" | "value" = "key") => {
+    out[formatPath(path)] = src.locate(path, at);
+  };
+  put(["axes"]);
+  for (const p of axisPaths) put(["axes", p]);
+  for (let i = 0; i < nInclude; i++) put(["include", i], "value");
+  claims.forEach((c, i) => {
+    if (c.kind === "compare") {
+      put(["claims", i, "compare", "a"]);
+      put(["claims", i, "compare", "b"]);
+    } else {
+      put(["claims", i, "trend", "arm"]);
+    }
+  });
+  return out;
 }
 
 /** Accumulates issues with positions resolved from the YAML source. */

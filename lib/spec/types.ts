@@ -73,4 +73,10 @@ export interface Experiment {
   exclude: Record<string, ConfigValue>[];
   report: ReportSpec;
   claims: Claim[];
+  /**
+   * Source positions of spec parts that later stages may report on (`axes.<path>`, `include[i]`,
+   * `claims[i].compare.a`, ...), so grid errors can name a line too. Optional: hand-built
+   * experiments (tests) may leave it out.
+   */
+  locations?: Record<string, { line: number; column: number }>;
 }

@@ -170,18 +170,74 @@ Deno.test("expansion is deterministic", () => {
   assert.deepEqual(keys(lines).slice(0, 2), ["seed=2,method=rl", "seed=2,method=none"]);
 });
 
-Deno.test("a combination the schema rejects is a SpecError naming the point", () => {
+Deno.test("a combination the schema rejects is a SpecError at the axis line, once per combination", () => {
   const exp = spec([
     "axes:",
     "  data.min_objects: [2, 4]",
     "  data.max_objects: [3, 5]",
+    "  seed: [0, 1, 2]",
   ]);
   assert.throws(() => expandPoints(exp), (e) => {
     assert.ok(e instanceof SpecError);
-    assert.equal(e.issues.length, 1);
-    assert.equal(e.issues[0].path, "point data.min_objects=4,data.max_objects=3");
-    assert.match(e.issues[0].message, /max_objects >= min_objects \(4\), found 3/);
-    assert.match(e.format(), /^g\.yaml: point data\.min_objects=4,data\.max_objects=3: /);
+    assert.equal(e.issues.length, 1, e.format());
+    assert.equal(e.issues[0].path, "point data.min_objects=4,data.max_objects=3,seed=0");
+    assert.equal(e.issues[0].line, 4);
+    assert.match(
+      e.issues[0].message,
+      /invalid combination data.min_objects=4, data.max_objects=3: data.max_objects: .*\(4\), found 3/,
+    );
+    assert.match(
+      e.format(),
+      /^g\.yaml:4:3: point data\.min_objects=4,data\.max_objects=3,seed=0: /,
+    );
     return true;
   });
+});
+
+Deno.test("a claim arm that matches no point is a SpecError at the arm's line", () => {
+  const exp = spec([
+    "axes:", // 2
+    "  init: [base, instruct]", // 3
+    "  method: [none, rl]", // 4
+    "exclude:", // 5
+    "  - { init: instruct, method: rl }", // 6
+    "claims:", // 7
+    "  - name: c", // 8
+    "    compare:", // 9
+    "      metric: eval:overall", // 10
+    "      a: { init: instruct, method: rl }", // 11
+    "      b: { init: base, method: rl }", // 12
+  ]);
+  assert.throws(() => expandPoints(exp), (e) => {
+    assert.ok(e instanceof SpecError);
+    assert.equal(e.issues.length, 1, e.format());
+    assert.equal(e.issues[0].line, 11);
+    assert.equal(e.issues[0].path, "claims[0].compare.a");
+    assert.match(
+      e.issues[0].message,
+      /arm \{"init":"instruct","method":"rl"\} matches no grid point/,
+    );
+    return true;
+  });
+  // Arms may select by a config value that is not an axis (here the base's rl.loss).
+  const ok = spec([
+    "axes:",
+    "  method: [none, rl]",
+    "include:",
+    "  - { method: rl, rl.loss: dapo }",
+    "claims:",
+    "  - { name: c, compare: { metric: eval:overall, a: { rl.loss: dapo }, b: { rl.loss: grpo } } }",
+  ]);
+  assert.equal(expandPoints(ok).length, 3);
+});
+
+Deno.test("resolved configs are frozen and the experiment's base is left alone", () => {
+  const exp = spec(["axes:", "  rl.loss: [grpo, dapo]"]);
+  const pts = expandPoints(exp);
+  assert.ok(Object.isFrozen(pts[0].config));
+  assert.ok(Object.isFrozen(pts[0].config.rl));
+  assert.ok(Object.isFrozen((pts[0].config.rl as Record<string, unknown>).length_reward));
+  assert.ok(!Object.isFrozen(exp.base.rl));
+  // Unchanged sections are shared between points.
+  assert.equal(pts[0].config.pretrain, pts[1].config.pretrain);
 });
