@@ -22,6 +22,7 @@ import { canonicalJson, getPath, isRecord, withOverrides } from "./config_path.t
 /** Every dotted config path an axis, include or exclude may name. */
 export const CONFIG_PATHS: readonly string[] = allPaths(ConfigSchema);
 const CONFIG_PATH_SET = new Set(CONFIG_PATHS);
+const CONFIG_TOP = objectKeys(ConfigSchema);
 
 /** Every valid metric reference, for suggestions. */
 const METRIC_REFS = [
@@ -167,6 +168,14 @@ class Collector {
         case "unrecognized_keys": {
           const known = objectKeys(schemaAt(schema, rel));
           for (const key of issue.keys) {
+            if (path.length === 0 && schema === SpecFileSchema && CONFIG_TOP.includes(key)) {
+              this.add(
+                [key],
+                `unknown key "${key}": config settings go under base: (or vary them under axes:)`,
+                "key",
+              );
+              continue;
+            }
             const hint = didYouMean(key, known);
             this.add(
               [...path, key],

@@ -42,6 +42,25 @@ const CASES: Case[] = [
     message: /unknown key "axis"; did you mean "axes"\?/,
   },
   {
+    name: "config section at the top level instead of under base",
+    yaml: `name: x\nrl:  #!\n  steps: 3\n`,
+    path: "rl",
+    message: /unknown key "rl": config settings go under base: \(or vary them under axes:\)/,
+  },
+  {
+    name: "misspelled key inside a claim",
+    yaml: `name: x\n${AXES}claims:\n  - name: c\n    compare:\n      metric: eval:overall\n` +
+      `      a: { method: rl }\n      b: { method: none }\n      relaton: less  #!\n`,
+    path: "claims[0].compare.relaton",
+    message: /unknown key "relaton"; did you mean "relation"\?/,
+  },
+  {
+    name: "unknown report key",
+    yaml: `name: x\nreport:\n  metric: [eval:overall]  #!\n`,
+    path: "report.metric",
+    message: /unknown key "metric"; did you mean "metrics"\?/,
+  },
+  {
     name: "misspelled nested key",
     yaml: `name: x\nbase:\n  rl:\n    stepz: 3  #!\n`,
     path: "base.rl.stepz",
