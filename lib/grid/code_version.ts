@@ -11,7 +11,9 @@ export async function computeCodeVersion(
   root: string | URL = PROJECT_ROOT,
   dirs: readonly string[] = CODE_DIRS,
 ): Promise<string> {
-  const rootPath = root instanceof URL ? root.pathname : root.replace(/\/?$/, "/");
+  const rootPath = root instanceof URL
+    ? decodeURIComponent(root.pathname)
+    : root.replace(/\/?$/, "/");
   const files: string[] = [];
   for (const d of dirs) await walk(rootPath, d, files);
   files.sort();
