@@ -111,7 +111,7 @@ export function describeExpected(s: Any): string {
 }
 
 function plural(desc: string): string {
-  return desc.replace(/^an? /, "").replace(/^(mapping|string|value|integer|number)\b/, "$1s");
+  return desc.replace(/^an? /, "").replace(/^(mapping|string|value|integer|number|list)\b/, "$1s");
 }
 
 function describeNumber(s: Any): string {
