@@ -45,7 +45,8 @@ export interface RlRunResult {
 
 const MAGIC = 0x52_4c_43_4b; // "RLCK"
 
-function encodeCheckpoint(step: number, policy: Uint8Array): Uint8Array {
+/** Trainer checkpoint bytes: magic, completed steps, then the policy's own state. */
+export function encodeCheckpoint(step: number, policy: Uint8Array): Uint8Array {
   const out = new Uint8Array(8 + policy.length);
   const v = new DataView(out.buffer);
   v.setUint32(0, MAGIC, true);
@@ -54,7 +55,8 @@ function encodeCheckpoint(step: number, policy: Uint8Array): Uint8Array {
   return out;
 }
 
-function decodeCheckpoint(b: Uint8Array): { step: number; policy: Uint8Array } {
+/** Inverse of `encodeCheckpoint`. */
+export function decodeCheckpoint(b: Uint8Array): { step: number; policy: Uint8Array } {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b.length < 8 || v.getUint32(0, true) !== MAGIC) {
     throw new Error("rl checkpoint: not an RL trainer checkpoint (bad magic)");
