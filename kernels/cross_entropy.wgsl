@@ -2,7 +2,7 @@
 // Layout: logits [N, V] f32 row-major, targets [N] u32, mask [N] f32 (0 = row ignored; its
 // target is never read), loss [N] f32 = mask * (logsumexp(logits) - logits[target]),
 // dlogits [N, V] f32 = factor * mask * (softmax(logits) - onehot(target)).
-// One 256-thread workgroup per row; rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
+// One WG-thread workgroup per row (WG: pipeline constant, a power of two <= 256); rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
 
 struct Params { N: u32, V: u32, factor: f32, _pad: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -12,7 +12,7 @@ struct Params { N: u32, V: u32, factor: f32, _pad: u32 }
 @group(0) @binding(4) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
 
-const WG: u32 = 256u;
+override WG: u32 = 256u;
 var<workgroup> red: array<f32, WG>;
 
 fn reduce_max(lid: u32, x: f32) -> f32 {
@@ -51,7 +51,7 @@ fn row_lse(lid: u32, base: u32) -> f32 {
 }
 
 // Bindings 1..5 as declared above.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn cross_entropy_fwd_bwd(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -77,7 +77,7 @@ fn cross_entropy_fwd_bwd(
 }
 
 // Loss only (evaluation). Bindings 1..4 as declared above.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn cross_entropy_fwd(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

@@ -1,14 +1,14 @@
 // Per-row entropy of softmax(scale * logits), for metrics (no backward).
 // Layout: logits [N, V] f32 row-major, entropy [N] f32 = -sum_i p_i log p_i, computed as
 // log(s) - sum_i e_i (z_i - m) / s with z = scale * logits, m = max z, e_i = exp(z_i - m), s = sum e.
-// One 256-thread workgroup per row; rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
+// One WG-thread workgroup per row (WG: pipeline constant, a power of two <= 256); rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
 
 struct Params { N: u32, V: u32, scale: f32, _pad: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read_write> entropy: array<f32>;
 
-const WG: u32 = 256u;
+override WG: u32 = 256u;
 var<workgroup> red: array<f32, WG>;
 var<workgroup> red2: array<f32, WG>;
 
@@ -41,7 +41,7 @@ fn reduce_sum2(lid: u32, x: f32, y: f32) -> vec2<f32> {
   return r;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn entropy_fwd(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

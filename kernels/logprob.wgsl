@@ -2,7 +2,7 @@
 // 1 / sampling temperature), forward and backward side by side.
 // Layout: logits [N, V] f32 row-major, targets [N] u32 (< V), logp [N] f32,
 // g [N] f32 (upstream dL/dlogp), dlogits [N, V] f32 = g * scale * (onehot(target) - softmax).
-// One 256-thread workgroup per row; rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
+// One WG-thread workgroup per row (WG: pipeline constant, a power of two <= 256); rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
 
 struct Params { N: u32, V: u32, scale: f32, _pad: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -12,7 +12,7 @@ struct Params { N: u32, V: u32, scale: f32, _pad: u32 }
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
 
-const WG: u32 = 256u;
+override WG: u32 = 256u;
 var<workgroup> red: array<f32, WG>;
 
 fn reduce_max(lid: u32, x: f32) -> f32 {
@@ -51,7 +51,7 @@ fn row_lse(lid: u32, base: u32) -> f32 {
 }
 
 // Bindings: 1 logits, 2 targets, 3 logp.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn logprob_fwd(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -65,7 +65,7 @@ fn logprob_fwd(
 }
 
 // Bindings: 1 logits, 2 targets, 3 g, 4 dlogits (overwritten).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn logprob_bwd(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

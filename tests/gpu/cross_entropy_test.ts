@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { acquireGpu, readback, run, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, readback, tensor } from "../../lib/gpu/context.ts";
 import { crossEntropy, crossEntropyLoss } from "../../lib/gpu/ops/cross_entropy.ts";
 import { crossEntropyRef } from "./cross_entropy_ref.ts";
-import { assertClose, randomF32, uniforms } from "./ref_util.ts";
+import { assertClose, randomF32, runChecked, uniforms } from "./ref_util.ts";
 
-// Shapes: rows 1/7/33, vocab 1/7/257/1000 (one workgroup of 256 threads per row, so 257 and
-// 1000 exercise the strided loop). Tolerance vs float64: atol 1e-5 + rtol 1e-4 (logits in ±5).
-const SHAPES: [number, number][] = [[1, 1], [7, 7], [33, 257], [7, 1000]];
+// Shapes: rows 1/7/33, vocab 1/7/257/1000 (64 threads per row: strided loop) and 8200 (256
+// threads per row). Tolerance vs float64: atol 1e-5 + rtol 1e-4 (logits in ±5).
+const SHAPES: [number, number][] = [[1, 1], [7, 7], [33, 257], [7, 1000], [2, 8200]];
 
 function batch(seed: number, N: number, V: number) {
   const logits = randomF32(seed, N * V, 5);
@@ -52,7 +52,7 @@ Deno.test("cross_entropy: GPU loss and dlogits match the float64 reference (mask
       // Poison dlogits so that rows the kernel skips would show up.
       const d0 = new Float32Array(N * V).fill(123);
       const tdl = tensor(gpu, [N, V], d0);
-      await run(gpu, (r) => {
+      await runChecked(gpu, (r) => {
         crossEntropy(r, loss, tdl, tl, tt, tm, { rows: N, vocab: V, factor });
         crossEntropyLoss(r, loss2, tl, tt, tm, { rows: N, vocab: V });
       });

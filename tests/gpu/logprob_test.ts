@@ -1,16 +1,19 @@
 import assert from "node:assert/strict";
-import { acquireGpu, readback, run, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, readback, tensor } from "../../lib/gpu/context.ts";
 import { entropyForward, logprobBackward, logprobForward } from "../../lib/gpu/ops/logprob.ts";
 import { entropyRef, logprobBackwardRef, logprobRef } from "./logprob_ref.ts";
-import { assertClose, randomF32, uniforms } from "./ref_util.ts";
+import { assertClose, randomF32, runChecked, uniforms } from "./ref_util.ts";
 
-// Shapes: rows 1/7/33, vocab 1/7/257/1000; scale 1 and 1/0.7 (temperature 0.7).
+// Shapes: rows 1/7/33, vocab 1/7/257/1000 (64 threads per row) and 8200 (256 threads per row);
+// scale 1 and 1/0.7 (temperature 0.7).
 // Tolerance vs float64: atol 1e-5 + rtol 1e-4 (logits in ±5).
-const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 7, 1 / 0.7], [33, 257, 1], [
-  7,
-  1000,
-  1 / 0.7,
-]];
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [7, 7, 1 / 0.7],
+  [33, 257, 1],
+  [7, 1000, 1 / 0.7],
+  [2, 8200, 1],
+];
 
 function batch(seed: number, N: number, V: number) {
   const logits = randomF32(seed, N * V, 5);
@@ -48,7 +51,7 @@ Deno.test("logprob: GPU logp, its backward and entropy match the float64 referen
       const tg = tensor(gpu, [N], g);
       const logp = tensor(gpu, [N]), ent = tensor(gpu, [N]), dl = tensor(gpu, [N, V]);
       const o = { rows: N, vocab: V, scale };
-      await run(gpu, (r) => {
+      await runChecked(gpu, (r) => {
         logprobForward(r, logp, tl, tt, o);
         logprobBackward(r, dl, tl, tt, tg, o);
         entropyForward(r, ent, tl, o);

@@ -1,0 +1,75 @@
+/**
+ * On-GPU token sampling (kernels/sample.wgsl): greedy, or temperature with optional top-k and
+ * top-p, drawing one Philox uniform per (seed, step, sequence id, position) so a sequence's
+ * tokens do not depend on which other sequences share its batch.
+ */
+
+import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { seedKey } from "../philox.ts";
+import { expectDims, expectSize, gridRows, params, rowWorkgroupSize } from "./launch.ts";
+
+/** Sampling settings and dimensions, all explicit. */
+export interface SampleOptions {
+  batch: number;
+  vocab: number;
+  /** Job seed (non-negative safe integer): the Philox key. */
+  seed: number;
+  /** Training/eval step (u32): part of the Philox counter. */
+  step: number;
+  /** 0 = greedy (argmax, lowest index on ties); otherwise logits are divided by it. */
+  temperature: number;
+  /** Keep the k most likely tokens; 0 = off. */
+  topK: number;
+  /** Keep the smallest most-likely set with at least this share of the mass; 1 = off. */
+  topP: number;
+}
+
+/**
+ * tokens[b] = a draw from softmax(logits[b] / temperature) restricted by top-k then top-p, with
+ * uniform Philox(key = seed, counter = (positions[b], seqIds[b], step, 0)). logits [B, V],
+ * seqIds/positions/tokens [B] u32.
+ */
+export function sampleTokens(
+  r: Recorder,
+  tokens: Tensor,
+  logits: Tensor,
+  seqIds: Tensor,
+  positions: Tensor,
+  o: SampleOptions,
+): void {
+  expectDims("sampleTokens", { batch: o.batch, vocab: o.vocab });
+  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) {
+    throw new GpuError(`sampleTokens: temperature must be finite and >= 0, got ${o.temperature}`);
+  }
+  if (!Number.isInteger(o.topK) || o.topK < 0) {
+    throw new GpuError(`sampleTokens: topK must be a non-negative integer, got ${o.topK}`);
+  }
+  if (!(o.topP > 0 && o.topP <= 1)) {
+    throw new GpuError(`sampleTokens: topP must be in (0, 1], got ${o.topP}`);
+  }
+  if (!Number.isInteger(o.step) || o.step < 0 || o.step > 0xffffffff) {
+    throw new GpuError(`sampleTokens: step must be a u32, got ${o.step}`);
+  }
+  expectSize("sampleTokens", "logits", logits, o.batch * o.vocab);
+  expectSize("sampleTokens", "seqIds", seqIds, o.batch);
+  expectSize("sampleTokens", "positions", positions, o.batch);
+  expectSize("sampleTokens", "tokens", tokens, o.batch);
+  const [lo, hi] = seedKey(o.seed);
+  const src = kernelSource("philox.wgsl") + kernelSource("sample.wgsl");
+  r.dispatch(
+    pipeline(r.gpu, src, "sample", { WG: rowWorkgroupSize(o.vocab) }),
+    params([
+      { u: o.batch },
+      { u: o.vocab },
+      { u: lo },
+      { u: hi },
+      { u: o.step },
+      { u: o.topK },
+      { f: o.temperature },
+      { f: o.topP },
+    ]),
+    [logits.buffer, seqIds.buffer, positions.buffer, tokens.buffer],
+    gridRows(o.batch),
+    "sample",
+  );
+}
