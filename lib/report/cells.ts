@@ -10,7 +10,9 @@ import {
   type BootstrapMethod,
   type Interval,
   mean,
+  se,
   tInterval,
+  tQuantile,
 } from "../stats/mod.ts";
 import type { ReportData, ReportPoint, Series } from "./load.ts";
 import type { MetricRef } from "./metric_ref.ts";
@@ -181,15 +183,28 @@ export interface CurveAggregate {
 export function aggregateCurves(curves: Series[], cfg: IntervalConfig): CurveAggregate {
   const out: CurveAggregate = { steps: [], mean: [], lo: [], hi: [], n: [] };
   const len = Math.max(0, ...curves.map((c) => c.steps.length));
+  // Bins share few distinct seed counts: one t quantile per count (it costs a root search).
+  const tq = new Map<number, number>();
   for (let i = 0; i < len; i++) {
     const at = curves.filter((c) => i < c.steps.length);
     const vs = at.map((c) => c.values[i]);
     const m = mean(vs);
-    const iv = cellInterval(vs, cfg);
+    let lo = m;
+    let hi = m;
+    if (vs.length >= 2 && cfg.kind === "t") {
+      if (!tq.has(vs.length)) tq.set(vs.length, tQuantile((1 + cfg.confidence) / 2, vs.length - 1));
+      const half = tq.get(vs.length)! * se(vs);
+      lo = m - half;
+      hi = m + half;
+    } else if (vs.length >= 2) {
+      const iv = cellInterval(vs, cfg)!;
+      lo = iv.lo;
+      hi = iv.hi;
+    }
     out.steps.push(mean(at.map((c) => c.steps[i])));
     out.mean.push(m);
-    out.lo.push(iv ? iv.lo : m);
-    out.hi.push(iv ? iv.hi : m);
+    out.lo.push(lo);
+    out.hi.push(hi);
     out.n.push(vs.length);
   }
   return out;

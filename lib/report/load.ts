@@ -56,7 +56,7 @@ export interface ReportData {
   points: ReportPoint[];
   /** Final-eval accuracy by job id then family (plus `overall` = Σcorrect / Σn). */
   evals: Map<string, Map<string, number>>;
-  /** Training scalars by job id then metric name: mean over the last 10% of logged steps. */
+  /** Training scalars by job id then metric name: mean over the last 10% of the step range. */
   trainScalars: Map<string, Map<string, number>>;
   /** Binned training curves by job id then metric name. */
   curves: Map<string, Map<string, Series>>;
@@ -211,17 +211,17 @@ async function loadTrainScalars(
 ): Promise<Map<string, Map<string, number>>> {
   const out = new Map<string, Map<string, number>>();
   if (!ids.length || !names.length) return out;
-  // "Last 10% of steps" = the last ceil(10%) of the rows logged for that metric (at least one).
+  // "The last 10% of steps": rows whose step lies in the last tenth of the metric's step range,
+  // step >= lo + 0.9 (hi - lo); for steps 0..S-1 logged every step that is the last ceil(S/10).
+  // (A range test instead of a per-row rank: no sort over the metric rows.)
   const rows = await queryRows(
     store.con,
-    `WITH m AS (
-       SELECT job_id, name, value,
-         row_number() OVER (PARTITION BY job_id, name ORDER BY step DESC) AS rn,
-         count(*) OVER (PARTITION BY job_id, name) AS cnt
-       FROM metrics
-       WHERE job_id IN (${placeholders(ids.length)})
-         AND name IN (${placeholders(names.length, ids.length + 1)}))
-     SELECT job_id, name, avg(value) AS v FROM m WHERE rn <= ceil(cnt * 0.1) GROUP BY job_id, name`,
+    `WITH m AS (SELECT job_id, name, step, value FROM metrics
+                WHERE job_id IN (${placeholders(ids.length)})
+                  AND name IN (${placeholders(names.length, ids.length + 1)})),
+          r AS (SELECT job_id, name, min(step) AS lo, max(step) AS hi FROM m GROUP BY job_id, name)
+     SELECT job_id, name, avg(value) AS v FROM m JOIN r USING (job_id, name)
+     WHERE step >= lo + 0.9 * (hi - lo) GROUP BY job_id, name`,
     [...ids, ...names],
   );
   for (const r of rows) {
@@ -244,28 +244,31 @@ async function loadCurves(
     throw new RangeError(`curveBins must be > 0, got ${bins}`);
   }
   const params: DuckDBValue[] = [...ids, ...names, bins];
-  const rows = await queryRows(
-    store.con,
+  // Bin width w = ceil(span / bins) steps, so a job has at most `bins` points per curve.
+  const reader = await store.con.runAndReadAll(
     `WITH m AS (SELECT job_id, name, step, value FROM metrics
                 WHERE job_id IN (${placeholders(ids.length)})
                   AND name IN (${placeholders(names.length, ids.length + 1)})),
-          r AS (SELECT job_id, name, min(step) AS lo, max(step) AS hi FROM m GROUP BY job_id, name)
-     SELECT m.job_id, m.name,
-       floor((m.step - r.lo) * $${params.length}::DOUBLE / (r.hi - r.lo + 1))::BIGINT AS bin,
-       avg(m.step) AS step, avg(m.value) AS value
+          r AS (SELECT job_id, name, min(step) AS lo,
+                  greatest(1, ceil((max(step) - min(step) + 1) / $${params.length}))::BIGINT AS w
+                FROM m GROUP BY job_id, name)
+     SELECT m.job_id, m.name, (m.step - r.lo) // r.w AS bin, avg(m.step) AS step,
+       avg(m.value) AS value
      FROM m JOIN r USING (job_id, name)
      GROUP BY m.job_id, m.name, bin ORDER BY m.job_id, m.name, bin`,
     params,
   );
-  for (const r of rows) {
-    const id = String(r.job_id);
+  // Column-wise reading: converting tens of thousands of rows to objects costs more than the query.
+  const [jobCol, nameCol, , stepCol, valueCol] = reader.getColumnsJS();
+  for (let i = 0; i < jobCol.length; i++) {
+    const id = String(jobCol[i]);
     if (!out.has(id)) out.set(id, new Map());
     const byName = out.get(id)!;
-    const name = String(r.name);
+    const name = String(nameCol[i]);
     if (!byName.has(name)) byName.set(name, { steps: [], values: [] });
     const s = byName.get(name)!;
-    s.steps.push(Number(r.step));
-    s.values.push(Number(r.value));
+    s.steps.push(Number(stepCol[i]));
+    s.values.push(Number(valueCol[i]));
   }
   return out;
 }

@@ -79,10 +79,10 @@ export function reflectionCurve(init: string, method: string, seed: number): num
   return Array.from({ length: STEPS }, (_, s) => (top * s) / (STEPS - 1) + 0.01 * seed);
 }
 
-/** Mean of the last 10% of the steps (ceil(0.1 · STEPS) rows), as the report defines it. */
+/** Mean over the last 10% of the step range (steps 0..n-1: step >= 0.9 (n - 1)), as reports define it. */
 export function last10(xs: number[]): number {
-  const k = Math.ceil(xs.length * 0.1);
-  return xs.slice(-k).reduce((a, b) => a + b, 0) / k;
+  const tail = xs.filter((_, step) => step >= 0.9 * (xs.length - 1));
+  return tail.reduce((a, b) => a + b, 0) / tail.length;
 }
 
 function sqlStr(s: string): string {
