@@ -13,5 +13,7 @@ export * from "./ops/optim.ts";
 export * from "./ops/attention.ts";
 export * from "./ops/cross_entropy.ts";
 export * from "./ops/logprob.ts";
+export * from "./ops/decode.ts";
+export * from "./ops/sample.ts";
 export * from "./ops/philox.ts";
 export * from "./philox.ts";
