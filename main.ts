@@ -3,31 +3,19 @@ import { ablateCommand } from "./lib/cli/ablate.ts";
 import { exportCommand } from "./lib/cli/export.ts";
 import { helpCommand } from "./lib/cli/help.ts";
 import { mergeCommand } from "./lib/cli/merge.ts";
+import { replicateCommand } from "./lib/cli/replicate.ts";
+import { reportCommand } from "./lib/cli/report.ts";
 import { statusCommand } from "./lib/cli/status.ts";
-import { exists } from "./lib/util/fs.ts";
 
 type Command = (args: string[]) => Promise<number>;
-
-/** A command implemented in its own module under lib/cli, loaded when used. */
-function external(file: string, exported: string): Command {
-  return async (args) => {
-    const url = new URL(`./lib/cli/${file}`, import.meta.url);
-    if (!(await exists(url.pathname))) {
-      console.error(`zerogrid: this checkout has no lib/cli/${file} yet`);
-      return 1;
-    }
-    const mod = await import(url.href);
-    return (mod[exported] as Command)(args);
-  };
-}
 
 const COMMANDS: Record<string, Command> = {
   ablate: ablateCommand,
   status: statusCommand,
   export: exportCommand,
   merge: mergeCommand,
-  report: external("report.ts", "reportCommand"),
-  replicate: external("replicate.ts", "replicateCommand"),
+  report: reportCommand,
+  replicate: replicateCommand,
   help: helpCommand,
 };
 
