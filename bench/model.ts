@@ -4,9 +4,29 @@
  * transformer on 32 sequences of 256 tokens, timed against PyTorch eager fp32 (TF32 off) on the
  * same device when `python3 -c "import torch"` works.
  */
-import { acquireGpu, type Gpu } from "../lib/gpu/mod.ts";
+import {
+  acquireGpu,
+  crossEntropy,
+  enableProfiling,
+  type Gpu,
+  profileTable,
+  record,
+  resetProfile,
+  upload,
+} from "../lib/gpu/mod.ts";
 import { imageTokens, type ModelConfig, modelConfig } from "../lib/model/config.ts";
-import { createGpuModel, freeGpuModel, type LossBatch, trainStep } from "../lib/model/gpu_model.ts";
+import {
+  createGpuModel,
+  freeGpuModel,
+  type GpuModel,
+  type LossBatch,
+  preparePass,
+  recordBackward,
+  recordForward,
+  recordOptimizer,
+  trainStep,
+  uploadTargets,
+} from "../lib/model/gpu_model.ts";
 import { initParams, paramCount, uniformStream } from "../lib/model/params.ts";
 import { VOCAB_SIZE } from "../lib/tasks/mod.ts";
 
@@ -15,6 +35,8 @@ interface Row {
   params: number;
   batch: string;
   msPerStep: number;
+  /** CPU time to record (not run) one step's command buffer. */
+  hostMs: number;
   textTokPerS: number;
   seqTokPerS: number;
 }
@@ -31,14 +53,38 @@ function syntheticBatch(c: ModelConfig, B: number, T: number, images: boolean): 
   };
 }
 
-/** Mean ms per training step after warm-up, running until `minMs` or `maxSteps`. */
+/** CPU ms to record one whole training step (encoder built and finished, never submitted). */
+function hostRecordMs(model: GpuModel, batch: LossBatch): number {
+  const pass = preparePass(model, batch);
+  uploadTargets(model, pass, batch.targets);
+  upload(model.gpu, pass.mask, new Float32Array(batch.mask) as Float32Array<ArrayBuffer>);
+  const step = model.step;
+  const t0 = performance.now();
+  const n = 3;
+  for (let i = 0; i < n; i++) {
+    const r = record(model.gpu);
+    recordForward(r, model, pass);
+    crossEntropy(r, pass.loss, pass.dlogits, pass.logits, pass.targets, pass.mask, {
+      rows: pass.B * pass.T,
+      vocab: model.config.vocab_size,
+      factor: 1,
+    });
+    recordBackward(r, model, pass);
+    recordOptimizer(r, model, { lr: 0, weightDecay: 0, gradClip: 1 });
+    r.finish();
+  }
+  model.step = step;
+  return (performance.now() - t0) / n;
+}
+
+/** Mean ms per training step after warm-up (running until `minMs` or `maxSteps`), host ms. */
 async function timeSteps(
   gpu: Gpu,
   c: ModelConfig,
   batch: LossBatch,
   minMs: number,
   maxSteps: number,
-): Promise<number> {
+): Promise<[number, number]> {
   const model = createGpuModel(gpu, c, initParams(c, 0));
   const opt = { lr: 1e-3, weightDecay: 0.01, gradClip: 1.0 };
   await trainStep(model, batch, opt);
@@ -50,8 +96,15 @@ async function timeSteps(
     n++;
   }
   const ms = (performance.now() - t0) / n;
+  const host = hostRecordMs(model, batch);
+  if (Deno.env.get("ZG_PROFILE") && enableProfiling(gpu)) {
+    resetProfile(gpu);
+    await trainStep(model, batch, opt);
+    console.log(`profile of one step (${batch.batch}x${batch.seq}):\n${await profileTable(gpu)}`);
+    gpu.profiler = undefined;
+  }
   freeGpuModel(model);
-  return ms;
+  return [ms, host];
 }
 
 async function measure(
@@ -64,13 +117,14 @@ async function measure(
   minMs: number,
   maxSteps: number,
 ): Promise<Row> {
-  const ms = await timeSteps(gpu, c, syntheticBatch(c, B, T, images), minMs, maxSteps);
+  const [ms, hostMs] = await timeSteps(gpu, c, syntheticBatch(c, B, T, images), minMs, maxSteps);
   const P = images ? imageTokens(c) : 0;
   return {
     name,
     params: paramCount(c),
     batch: `${B}x(${P}+${T})`,
     msPerStep: ms,
+    hostMs,
     textTokPerS: (B * T) / (ms / 1000),
     seqTokPerS: (B * (P + T)) / (ms / 1000),
   };
@@ -191,8 +245,8 @@ export async function bench(): Promise<void> {
   const cmpRow = await measure(gpu, "d256 L4 (text)", cmp, B, T, false, minMs, soft ? 2 : 30);
   rows.push(cmpRow);
   console.log(
-    "| model | params | batch B×(img+text) | ms/step | text tok/s | seq tok/s |\n" +
-      "|---|---:|---|---:|---:|---:|\n" +
+    "| model | params | batch B×(img+text) | ms/step | host ms to record | text tok/s | seq tok/s |\n" +
+      "|---|---:|---|---:|---:|---:|---:|\n" +
       rows.map((r) =>
         `| ${r.name} | ${(r.params / 1e6).toFixed(2)}M | ${r.batch} | ${
           r.msPerStep.toFixed(1)

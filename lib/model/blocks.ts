@@ -25,6 +25,7 @@ import {
   type Tensor,
 } from "../gpu/mod.ts";
 import { blockNames } from "./params.ts";
+import { weightGrad } from "./weight_grad.ts";
 import type { GpuWeights } from "./weights.ts";
 
 /** Shape of one stack over `batch` sequences of `seq` positions. */
@@ -208,30 +209,34 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
   const w = (name: string) => W.w.get(name)!;
   const g = (name: string) => W.g.get(name)!;
   const S = st.s, dx = st.dx;
-  const once = { accumulateDx: false, accumulate: false };
   for (let l = dims.layers.length - 1; l >= 0; l--) {
     const nm = blockNames(dims.layers[l]), A = st.layers[l], xin = st.x[l];
     // MLP: x_out = x_mid + down(silu(gate(h2)) * up(h2)), h2 = norm2(x_mid).
-    linearBackward(r, S.dact, g(nm.down), dx, A.act, w(nm.down), {
+    linearBackward(r, S.dact, null, dx, A.act, w(nm.down), {
       rows: n,
       inDim: ff,
       outDim: d,
-      ...once,
+      accumulateDx: false,
+      accumulate: false,
     });
+    weightGrad(r, g(nm.down), dx, A.act, { rows: n, inDim: ff, outDim: d });
     swigluBackward(r, S.dgate, S.dup, S.dact, A.gate, A.up, { rows: n, dim: ff });
-    linearBackward(r, S.dh, g(nm.gate), S.dgate, A.h2, w(nm.gate), {
+    linearBackward(r, S.dh, null, S.dgate, A.h2, w(nm.gate), {
       rows: n,
       inDim: d,
       outDim: ff,
-      ...once,
+      accumulateDx: false,
+      accumulate: false,
     });
-    linearBackward(r, S.dh, g(nm.up), S.dup, A.h2, w(nm.up), {
+    weightGrad(r, g(nm.gate), S.dgate, A.h2, { rows: n, inDim: d, outDim: ff });
+    linearBackward(r, S.dh, null, S.dup, A.h2, w(nm.up), {
       rows: n,
       inDim: d,
       outDim: ff,
       accumulateDx: true,
       accumulate: false,
     });
+    weightGrad(r, g(nm.up), S.dup, A.h2, { rows: n, inDim: d, outDim: ff });
     rmsnormBackward(r, dx, g(nm.ln2), S.dh, A.xmid, w(nm.ln2), {
       rows: n,
       dim: d,
@@ -240,12 +245,14 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       accumulate: false,
     });
     // Attention: x_mid = x_in + o(attn(rope(q(h1)), rope(k(h1)), v(h1))), h1 = norm1(x_in).
-    linearBackward(r, S.datt, g(nm.o), dx, A.att, w(nm.o), {
+    linearBackward(r, S.datt, null, dx, A.att, w(nm.o), {
       rows: n,
       inDim: qd,
       outDim: d,
-      ...once,
+      accumulateDx: false,
+      accumulate: false,
     });
+    weightGrad(r, g(nm.o), dx, A.att, { rows: n, inDim: qd, outDim: d });
     attentionBackward(r, S.dq, S.dk, S.dv, S.datt, A.q, A.k, A.v, A.att, A.saved, attnOpts(dims));
     let dq = S.dq, dk = S.dk;
     if (dims.ropeTheta !== null) {
@@ -254,21 +261,30 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       dq = S.dqraw;
       dk = S.dkraw;
     }
-    linearBackward(r, S.dh, g(nm.q), dq, A.h1, w(nm.q), { rows: n, inDim: d, outDim: qd, ...once });
-    linearBackward(r, S.dh, g(nm.k), dk, A.h1, w(nm.k), {
+    linearBackward(r, S.dh, null, dq, A.h1, w(nm.q), {
+      rows: n,
+      inDim: d,
+      outDim: qd,
+      accumulateDx: false,
+      accumulate: false,
+    });
+    weightGrad(r, g(nm.q), dq, A.h1, { rows: n, inDim: d, outDim: qd });
+    linearBackward(r, S.dh, null, dk, A.h1, w(nm.k), {
       rows: n,
       inDim: d,
       outDim: kd,
       accumulateDx: true,
       accumulate: false,
     });
-    linearBackward(r, S.dh, g(nm.v), S.dv, A.h1, w(nm.v), {
+    weightGrad(r, g(nm.k), dk, A.h1, { rows: n, inDim: d, outDim: kd });
+    linearBackward(r, S.dh, null, S.dv, A.h1, w(nm.v), {
       rows: n,
       inDim: d,
       outDim: kd,
       accumulateDx: true,
       accumulate: false,
     });
+    weightGrad(r, g(nm.v), S.dv, A.h1, { rows: n, inDim: d, outDim: kd });
     biasBackward(r, g(nm.qb), dq, { rows: n, cols: qd, accumulate: false });
     biasBackward(r, g(nm.kb), dk, { rows: n, cols: kd, accumulate: false });
     biasBackward(r, g(nm.vb), S.dv, { rows: n, cols: kd, accumulate: false });
