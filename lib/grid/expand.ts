@@ -116,7 +116,6 @@ export function expandPoints(exp: Experiment): ResolvedPoint[] {
   const reported = new Set<string>();
   for (const entries of assignments(exp)) {
     const key = pointKey(entries);
-    const raw = withOverrides(base, entries);
     // The base is already valid and the schema's rules never span two top-level sections, so
     // re-validating the sections an override touches validates the whole config.
     const config: JobConfig = { ...base };
@@ -132,7 +131,8 @@ export function expandPoints(exp: Experiment): ResolvedPoint[] {
       const memoKey = `${section}\0${canonicalJson(own)}`;
       let r = sectionMemo.get(memoKey);
       if (r === undefined) {
-        r = shape[section].safeParse(raw[section]);
+        const raw = withOverrides({ [section]: base[section] }, own)[section];
+        r = shape[section].safeParse(raw);
         if (r.success) deepFreeze(r.data);
         sectionMemo.set(memoKey, r);
       }
