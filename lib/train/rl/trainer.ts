@@ -3,7 +3,8 @@
  * completions each (reproducible from (seed, step)); rewards; group advantages; old log-probs
  * (μ > 1) and reference log-probs (β > 0); then μ updates, each one recorded step of the policy:
  * log-prob forward, the GPU loss (forward + dL/dlogp), backward, clipping and AdamW. Metrics per step (CONFIG.md
- * names), sampled completions every `sample_every` steps, checkpoints every `checkpointEvery`.
+ * names), sampled completions every `sample_every` steps, resumable checkpoints on a timer and on
+ * abort (the final weights are the caller's to save).
  *
  * Metric steps are generation steps; with μ > 1 each holds μ optimizer updates, and `loss`,
  * `clip_fraction`, `grad_norm` are their means.
@@ -28,8 +29,8 @@ export interface RlRunArgs {
   task: RlTask;
   sink: MetricSink;
   checkpoint: Checkpointer;
-  /** Save a checkpoint after every this many steps (and at the end); 0 = only at the end. */
-  checkpointEvery: number;
+  /** Save a resumable checkpoint when this many seconds passed since the last (0: every step). */
+  checkpointEverySeconds: number;
   signal?: AbortSignal;
   progress?(step: number, total: number): void;
 }
@@ -82,6 +83,7 @@ export async function trainRl(a: RlRunArgs): Promise<RlRunResult> {
     start = c.step;
   }
   const accuracy: number[] = [];
+  let lastSave = performance.now();
   for (let step = start; step < total; step++) {
     if (a.signal?.aborted) {
       await a.checkpoint.save(encodeCheckpoint(step, await policy.saveState()));
@@ -231,8 +233,9 @@ export async function trainRl(a: RlRunArgs): Promise<RlRunResult> {
     }
     a.progress?.(step + 1, total);
     const done = step + 1;
-    if (done === total || (a.checkpointEvery > 0 && done % a.checkpointEvery === 0)) {
+    if (done < total && (performance.now() - lastSave) / 1000 >= a.checkpointEverySeconds) {
       await a.checkpoint.save(encodeCheckpoint(done, await policy.saveState()));
+      lastSave = performance.now();
     }
   }
   return { steps: total, completed: true, accuracy };

@@ -6,14 +6,16 @@
  * including BOS) is scored at column p_i - 1 + k. Causal attention keeps the padding out of every
  * scored position. Log-probs use logits / temperature, the distribution the tokens were drawn from.
  *
- * Generation: `generate` (when given, lib/model's KV-cached sampler) or `recomputeGenerate`
- * below, which re-runs the full forward per new token (quadratic, but simple and exact) and draws
- * with lib/gpu's Philox sampler keyed by (seed, step, row, token index), so completions are a pure
- * function of (weights, prompts, seed, step), whatever else shares the batch.
+ * Generation: `kvGenerate` (lib/model's KV-cached sampler) or `recomputeGenerate` below, which
+ * re-runs the full forward per new token (quadratic, simple, and the reference the KV path is
+ * tested against). Both draw with lib/gpu's Philox sampler keyed by (seed, step, row, absolute
+ * position), so completions are a pure function of (weights, prompts, seed, step), whatever else
+ * shares the batch, and the two samplers produce the same tokens.
  */
 import { type Gpu, readbackU32, run, tensor, upload } from "../../gpu/context.ts";
 import { sampleTokens } from "../../gpu/ops/sample.ts";
 import { decodeState, encodeState } from "../../model/checkpoint.ts";
+import { generate } from "../../model/generate.ts";
 import { imageTokens, type ModelConfig } from "../../model/config.ts";
 import {
   computeLogprobs,
@@ -82,7 +84,7 @@ function checkLength(c: ModelConfig, textLen: number, what: string): void {
 /**
  * Sample `groupSize` completions per prompt by recomputing the forward for every new token.
  * Rows are prompt-major (row r = prompt floor(r / G)); row r's token k is drawn with Philox
- * counter (k, r, step).
+ * counter (absolute position P + prompt_len + k, r, step), as lib/model's `generate` does.
  */
 export async function recomputeGenerate(
   model: GpuModel,
@@ -112,7 +114,8 @@ export async function recomputeGenerate(
         tokens.set(out[r], r * T + p.tokens.length);
       });
       const pass = preparePass(model, { batch: B, seq: T, images, tokens });
-      upload(gpu, pos, new Uint32Array(B).fill(k));
+      const P = imageTokens(c);
+      upload(gpu, pos, Uint32Array.from(px, (p) => P + p.tokens.length + k));
       await run(gpu, (rec) => {
         recordForward(rec, model, pass);
         for (let r = 0; r < B; r++) {
@@ -143,6 +146,28 @@ export async function recomputeGenerate(
   return out.map((tokens, r) => ({ tokens, truncated: !done[r] }));
 }
 
+/** `VlmGenerate` over lib/model's KV-cached `generate` (rows prompt-major, seq id = row). */
+export const kvGenerate: VlmGenerate = async (model, prompts, req, stop) => {
+  const c = model.config, G = req.groupSize, B = prompts.length * G;
+  const px = Array.from({ length: B }, (_, r) => prompts[Math.floor(r / G)]);
+  const hw = c.image_size * c.image_size * 3;
+  const images = new Float32Array(B * hw);
+  px.forEach((p, r) => images.set(p.image, r * hw));
+  const res = await generate(model, {
+    prompts: px.map((p) => p.tokens),
+    images,
+    seqIds: px.map((_, r) => r),
+    maxNewTokens: req.maxCompletion,
+    stopTokens: [...stop],
+    temperature: req.temperature,
+    topK: req.topK,
+    topP: req.topP,
+    seed: req.seed,
+    step: req.step,
+  });
+  return res.tokens.map((tokens, r) => ({ tokens, truncated: !res.stopped[r] }));
+};
+
 function logprobModel(getModel: () => GpuModel, temperature: number): LogprobModel {
   return {
     async logprobs(batch: PolicyBatch) {
@@ -163,8 +188,8 @@ function logprobModel(getModel: () => GpuModel, temperature: number): LogprobMod
 export interface VlmPolicyOptions {
   /** Sampling temperature (also divides the logits of every log-prob, as sampling did). */
   temperature: number;
-  /** KV-cached sampler if available; otherwise `recomputeGenerate`. */
-  generate?: VlmGenerate;
+  /** The sampler: `kvGenerate` (fast) or `recomputeGenerate` (reference). */
+  generate: VlmGenerate;
 }
 
 /** Wrap a GPU model as the GRPO trainer's policy; the policy owns (and may replace) the model. */
@@ -173,7 +198,7 @@ export function vlmPolicy(gpu: Gpu, initial: GpuModel, o: VlmPolicyOptions): RlP
 } {
   let model = initial;
   const stop = stopTokens();
-  const gen = o.generate ?? recomputeGenerate;
+  const gen = o.generate;
   const scorer = logprobModel(() => model, o.temperature);
   return {
     model: () => model,

@@ -7,7 +7,12 @@ import { encode, trainPool, VOCAB_SIZE } from "../../../lib/tasks/mod.ts";
 import type { RlConfig } from "../../../lib/train/rl/config.ts";
 import { satRlTask } from "../../../lib/train/rl/task.ts";
 import { decodeCheckpoint, trainRl } from "../../../lib/train/rl/trainer.ts";
-import { recomputeGenerate, stopTokens, vlmPolicy } from "../../../lib/train/rl/vlm_policy.ts";
+import {
+  kvGenerate,
+  recomputeGenerate,
+  stopTokens,
+  vlmPolicy,
+} from "../../../lib/train/rl/vlm_policy.ts";
 import type { VlmPromptInput } from "../../../lib/train/rl/task.ts";
 
 const DATA = {
@@ -39,7 +44,7 @@ Deno.test("vlm policy: completion log-probs sit at prompt_len - 1 + k of the mod
   try {
     const model = tinyModel(gpu);
     const temperature = 0.7;
-    const policy = vlmPolicy(gpu, model, { temperature });
+    const policy = vlmPolicy(gpu, model, { temperature, generate: kvGenerate });
     const prompts = satRlTask(pool, "r1_zero").prompts(0, 2);
     const samples = await policy.generate({
       prompts,
@@ -77,7 +82,7 @@ Deno.test("vlm policy: completion log-probs sit at prompt_len - 1 + k of the mod
   }
 });
 
-Deno.test("vlm policy: sampling is a pure function of (seed, step), and greedy picks the argmax", async () => {
+Deno.test("vlm policy: sampling is a pure function of (seed, step), KV and recompute samplers agree, greedy = argmax", async () => {
   const gpu = await acquireGpu();
   try {
     const model = tinyModel(gpu, 3);
@@ -98,6 +103,8 @@ Deno.test("vlm policy: sampling is a pure function of (seed, step), and greedy p
     assert.deepEqual(a, b);
     const c = await recomputeGenerate(model, prompts, { ...req, step: 3 }, stop);
     assert.notDeepEqual(a.map((x) => x.tokens), c.map((x) => x.tokens));
+    // lib/model's KV-cached sampler draws the same tokens from the same Philox counters.
+    assert.deepEqual(await kvGenerate(model, prompts, req, stop), a);
     // Greedy: each token is the argmax of the logits at the previous position.
     const g = await recomputeGenerate(model, prompts.slice(0, 1), {
       ...req,
@@ -159,7 +166,7 @@ Deno.test("vlm policy: two GRPO steps on the tiny VLM run end to end with finite
     const scalars: Record<string, number>[] = [{}, {}];
     let samples = 0;
     let saved: Uint8Array | null = null;
-    const policy = vlmPolicy(gpu, tinyModel(gpu, 1), { temperature: 1 });
+    const policy = vlmPolicy(gpu, tinyModel(gpu, 1), { temperature: 1, generate: kvGenerate });
     // An untrained model's completions all score 0, so every advantage would be 0. Replace the
     // first completion of each group by a correct, well-formed one (scored like any other) so
     // the update has a signal to carry back through the model.
@@ -187,7 +194,7 @@ Deno.test("vlm policy: two GRPO steps on the tiny VLM run end to end with finite
         load: () => Promise.resolve(null),
         save: (b) => (saved = b, Promise.resolve()),
       },
-      checkpointEvery: 0,
+      checkpointEverySeconds: 0,
     });
     assert.equal(res.steps, 2);
     for (const m of scalars) {
@@ -200,11 +207,13 @@ Deno.test("vlm policy: two GRPO steps on the tiny VLM run end to end with finite
     assert.equal(samples, 4);
     assert.ok(saved !== null);
     // The checkpoint restores into a fresh policy.
-    const fresh = vlmPolicy(gpu, tinyModel(gpu, 9), { temperature: 1 });
+    const fresh = vlmPolicy(gpu, tinyModel(gpu, 9), { temperature: 1, generate: kvGenerate });
     const ck = decodeCheckpoint(saved!);
-    assert.equal(ck.step, 2);
+    assert.equal(ck.step, 1);
     await fresh.loadState(ck.policy);
-    assert.equal(fresh.model().step, policy.model().step);
+    // One generation step of μ = 2 updates had been taken when it was written.
+    assert.equal(fresh.model().step, 2);
+    assert.equal(policy.model().step, 4);
   } finally {
     gpu.device.destroy();
   }
