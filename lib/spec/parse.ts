@@ -628,8 +628,3 @@ function checkClaims(c: Collector, raw: unknown, armValues: Map<string, string[]
   });
   return out;
 }
-
-/** Allowed values of the enum field at a dotted config path, if it is an enum. */
-export function configEnum(path: string): string[] | undefined {
-  return enumValues(schemaAt(ConfigSchema, path.split(".")));
-}

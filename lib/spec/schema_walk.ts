@@ -45,11 +45,6 @@ export function objectKeys(s: Any | undefined): string[] {
   return d.type === "object" ? Object.keys(d.shape) : [];
 }
 
-/** True when the schema (after unwrapping) is an object with fixed keys. */
-export function isObject(s: Any): boolean {
-  return def(unwrap(s)).type === "object";
-}
-
 /** Allowed values of an enum/literal schema (after unwrapping), or undefined. */
 export function enumValues(s: Any | undefined): string[] | undefined {
   if (s === undefined) return undefined;
