@@ -15,7 +15,7 @@ import {
 } from "./schema.ts";
 import { SpecError, type SpecIssue } from "./errors.ts";
 import { formatPath, type KeyPath, parseSource, type Source } from "./source.ts";
-import { allPaths, describeExpected, enumValues, objectKeys, schemaAt } from "./schema_walk.ts";
+import { allPaths, describeExpected, objectKeys, schemaAt } from "./schema_walk.ts";
 import { didYouMean } from "./suggest.ts";
 import { canonicalJson, getPath, isRecord, withOverrides } from "./config_path.ts";
 
