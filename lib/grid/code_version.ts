@@ -1,8 +1,13 @@
 /** The code version: a hash of every source file that can change what a job computes. */
 import { createHash } from "node:crypto";
 
-/** Folders (relative to the project root) whose files make up the code version. */
-export const CODE_DIRS = ["lib", "kernels"] as const;
+/**
+ * Folders (relative to the project root) whose files make up the code version: only the code that
+ * computes a job's numbers. The spec, grid, runner, store and report code is left out so that
+ * editing a report does not invalidate every finished job; config defaults still reach job ids
+ * through the resolved config itself.
+ */
+export const CODE_DIRS = ["lib/gpu", "lib/model", "lib/tasks", "lib/train", "kernels"] as const;
 
 const PROJECT_ROOT = new URL("../../", import.meta.url);
 
