@@ -1,4 +1,4 @@
-/** The code version hashes lib/ and kernels/ contents, deterministically. */
+/** The code version hashes the computing code (lib/{gpu,model,tasks,train}, kernels/), deterministically. */
 import assert from "node:assert/strict";
 import { codeVersion, computeCodeVersion } from "../../lib/grid/mod.ts";
 
@@ -12,8 +12,14 @@ async function tree(files: Record<string, string>): Promise<string> {
   return root;
 }
 
-Deno.test("code version: depends on contents and names under lib/ and kernels/ only", async () => {
-  const files = { "lib/a.ts": "a", "lib/sub/b.ts": "b", "kernels/k.wgsl": "k", "tests/t.ts": "t" };
+Deno.test("code version: depends on contents and names of the computing code only", async () => {
+  const files = {
+    "lib/train/a.ts": "a",
+    "lib/model/sub/b.ts": "b",
+    "kernels/k.wgsl": "k",
+    "tests/t.ts": "t",
+    "lib/report/r.ts": "r",
+  };
   const r1 = await tree(files);
   // Same files written in another order give the same version.
   const r2 = await tree(Object.fromEntries(Object.entries(files).reverse()));
@@ -22,13 +28,21 @@ Deno.test("code version: depends on contents and names under lib/ and kernels/ o
   assert.equal(await computeCodeVersion(r2), v1);
   await Deno.writeTextFile(`${r2}/tests/t.ts`, "changed");
   assert.equal(await computeCodeVersion(r2), v1, "tests/ is not code");
+  await Deno.writeTextFile(`${r2}/lib/report/r.ts`, "changed");
+  assert.equal(await computeCodeVersion(r2), v1, "report code does not change what a job computes");
   await Deno.writeTextFile(`${r2}/kernels/k.wgsl`, "k2");
   const v2 = await computeCodeVersion(r2);
   assert.notEqual(v2, v1);
-  await Deno.writeTextFile(`${r2}/lib/sub/b.ts`, "b2");
+  await Deno.writeTextFile(`${r2}/lib/model/sub/b.ts`, "b2");
   assert.notEqual(await computeCodeVersion(r2), v2);
   // Moving content between files changes the version too.
-  const r3 = await tree({ "lib/a.ts": "ab", "lib/sub/b.ts": "", "kernels/k.wgsl": "k" });
+  const r3 = await tree({
+    "lib/train/a.ts": "ab",
+    "lib/model/sub/b.ts": "",
+    "kernels/k.wgsl": "k",
+    "tests/t.ts": "t",
+    "lib/report/r.ts": "r",
+  });
   assert.notEqual(await computeCodeVersion(r3), v1);
   for (const r of [r1, r2, r3]) await Deno.remove(r, { recursive: true });
 });
