@@ -7,7 +7,14 @@ import { createHash } from "node:crypto";
  * editing a report does not invalidate every finished job; config defaults still reach job ids
  * through the resolved config itself.
  */
-export const CODE_DIRS = ["lib/gpu", "lib/model", "lib/tasks", "lib/train", "kernels"] as const;
+export const CODE_DIRS = [
+  "lib/gpu",
+  "lib/model",
+  "lib/tasks",
+  "lib/train",
+  "lib/util",
+  "kernels",
+] as const;
 
 const PROJECT_ROOT = new URL("../../", import.meta.url);
 
