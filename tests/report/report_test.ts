@@ -5,8 +5,10 @@ import { buildCell } from "../../lib/report/cells.ts";
 import { cellText } from "../../lib/report/tables.ts";
 import { tInterval } from "../../lib/stats/mod.ts";
 import { openStore } from "../../lib/store/mod.ts";
+import { reportCommand } from "../../lib/cli/report.ts";
 import {
   FAILED_KEY,
+  FIXTURE_SPEC,
   last10,
   lengthCurve,
   MISSING_KEY,
@@ -181,6 +183,21 @@ Deno.test("report: bootstrap cells show the interval as a range, reproducibly", 
       note: "1 failed",
       bold: false,
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("report command: writes <out>/report from the run's store; no store exits 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "zerogrid_report_cli_" });
+  try {
+    const specFile = `${dir}/fixture.yaml`;
+    await Deno.writeTextFile(specFile, FIXTURE_SPEC);
+    await writeFixtureStore(`${dir}/run/store.duckdb`);
+    assert.equal(await reportCommand([specFile, "--out", `${dir}/run`]), 0);
+    assert.match(await Deno.readTextFile(`${dir}/run/report/index.md`), /# Report: fixture/);
+    assert.equal(await reportCommand([specFile, "--out", `${dir}/empty`]), 1);
+    assert.equal(await reportCommand([specFile, "extra.yaml"]), 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
