@@ -64,7 +64,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   let M = p.M;
   let N = p.N;
   let K = p.K;
-  var acc: array<vec4<f32>, ${ACC_LEN}>;
+  // Accumulators as named registers (loops over CM, 4, CN unrolled in text by //#for).
+//#for i CM
+//#for q 4
+//#for j CN
+  var acc${i}_${q}_${j} = vec4<f32>(0.0);
+//#endfor
+//#endfor
+//#endfor
   for (var k0 = 0u; k0 < K; k0 += BK) {
     // A tile -> As[k][m].
 //#if TA
@@ -170,55 +177,58 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
 //#endif
     workgroupBarrier();
     for (var kk = 0u; kk < BK; kk++) {
-      var a: array<vec4<f32>, CM>;
-      var b: array<vec4<f32>, CN>;
-      for (var i = 0u; i < CM; i++) { a[i] = As[kk * BM4 + i * WY + ty]; }
-      for (var j = 0u; j < CN; j++) { b[j] = Bs[kk * BN4 + j * WX + tx]; }
-      for (var i = 0u; i < CM; i++) {
-        for (var q = 0u; q < 4u; q++) {
-          let av = vec4<f32>(a[i][q]);
-          for (var j = 0u; j < CN; j++) {
-            let o = (i * 4u + q) * CN + j;
-            acc[o] = fma(av, b[j], acc[o]);
-          }
-        }
-      }
+//#for i CM
+      let a${i} = As[kk * BM4 + ${i}u * WY + ty];
+//#endfor
+//#for j CN
+      let b${j} = Bs[kk * BN4 + ${j}u * WX + tx];
+//#endfor
+//#for i CM
+//#for q 4
+//#for j CN
+      acc${i}_${q}_${j} = fma(vec4<f32>(a${i}[${q}]), b${j}, acc${i}_${q}_${j});
+//#endfor
+//#endfor
+//#endfor
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < CM; i++) {
-    for (var q = 0u; q < 4u; q++) {
-      let gm = row0 + (i * WY + ty) * 4u + q;
-      if (gm >= M) { continue; }
-      for (var j = 0u; j < CN; j++) {
-        let gn = col0 + (j * WX + tx) * 4u;
-        if (gn >= N) { continue; }
-        var v = acc[(i * 4u + q) * CN + j] * p.alpha;
+//#for i CM
+//#for q 4
+//#for j CN
+  store(row0 + (${i}u * WY + ty) * 4u + ${q}u, col0 + (${j}u * WX + tx) * 4u, cOff, acc${i}_${q}_${j});
+//#endfor
+//#endfor
+//#endfor
+}
+
+// Writes the vec4 of C at (gm, gn..gn+3), clipped to the matrix, with alpha, bias and ACC.
+fn store(gm: u32, gn: u32, cOff: u32, acc: vec4<f32>) {
+  let N = p.N;
+  if (gm >= p.M || gn >= N) { return; }
+  var v = acc * p.alpha;
 //#if VC
 //#if BIAS
-        v += vec4<f32>(bias[gn], bias[gn + 1u], bias[gn + 2u], bias[gn + 3u]);
+  v += vec4<f32>(bias[gn], bias[gn + 1u], bias[gn + 2u], bias[gn + 3u]);
 //#endif
-        let ci = (cOff + gm * N + gn) / 4u;
+  let ci = (cOff + gm * N + gn) / 4u;
 //#if ACC
-        v += C[ci];
+  v += C[ci];
 //#endif
-        C[ci] = v;
+  C[ci] = v;
 //#else
-        for (var c = 0u; c < 4u; c++) {
-          if (gn + c < N) {
-            var s = v[c];
+  for (var c = 0u; c < 4u; c++) {
+    if (gn + c < N) {
+      var s = v[c];
 //#if BIAS
-            s += bias[gn + c];
+      s += bias[gn + c];
 //#endif
-            let ci = cOff + gm * N + gn + c;
+      let ci = cOff + gm * N + gn + c;
 //#if ACC
-            s += C[ci];
+      s += C[ci];
 //#endif
-            C[ci] = s;
-          }
-        }
-//#endif
-      }
+      C[ci] = s;
     }
   }
+//#endif
 }

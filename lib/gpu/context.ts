@@ -362,6 +362,7 @@ export function kernelSource(name: string, defines?: Defines): string {
 
 /** Apply `kernelSource`'s template rules to WGSL text. */
 export function preprocess(src: string, defines: Defines, name = "<wgsl>"): string {
+  src = unroll(src.split("\n"), defines, name).join("\n");
   const out: string[] = [];
   const stack: { active: boolean; parent: boolean }[] = [];
   let active = true;
@@ -397,6 +398,43 @@ export function preprocess(src: string, defines: Defines, name = "<wgsl>"): stri
   });
   if (stack.length) throw new GpuError(`${name}: unterminated //#if`);
   return out.join("\n");
+}
+
+/**
+ * Expand `//#for VAR BOUND` ... `//#endfor` blocks (BOUND a number or a define): the body is
+ * repeated for VAR = 0 .. BOUND-1 with `${VAR}` replaced, and `${VAR+c}` / `${VAR*c}` forms
+ * evaluated. Unrolling in text gives register variables where drivers would otherwise keep
+ * dynamically indexed arrays in memory (llvmpipe does).
+ */
+function unroll(lines: string[], defines: Defines, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = lines[i].match(/^\s*\/\/#for\s+(\w+)\s+(\w+)\s*$/);
+    if (!m) {
+      out.push(lines[i]);
+      continue;
+    }
+    let depth = 1, j = i + 1;
+    for (; j < lines.length; j++) {
+      if (/^\s*\/\/#for\s/.test(lines[j])) depth++;
+      else if (/^\s*\/\/#endfor/.test(lines[j]) && --depth === 0) break;
+    }
+    if (depth !== 0) throw new GpuError(`${name}: //#for ${m[1]} without //#endfor`);
+    const bound = /^\d+$/.test(m[2]) ? Number(m[2]) : Number(defines[m[2]]);
+    if (!Number.isInteger(bound)) throw new GpuError(`${name}: //#for bound ${m[2]} is not defined`);
+    const body = lines.slice(i + 1, j);
+    const v = m[1];
+    const re = new RegExp(`\\$\\{${v}(?:([+*])(\\d+))?\\}`, "g");
+    for (let k = 0; k < bound; k++) {
+      const sub = body.map((l) =>
+        l.replace(re, (_, op?: string, c?: string) =>
+          String(op === "+" ? k + Number(c) : op === "*" ? k * Number(c) : k))
+      );
+      out.push(...unroll(sub, defines, name));
+    }
+    i = j;
+  }
+  return out;
 }
 
 /** Pack a uniform Params struct: the u32 fields first, then the f32 fields, 16-byte padded. */

@@ -139,25 +139,19 @@ Deno.test({
 
 Deno.test({
   name:
-    "matmul: every tiling (GPU 128×128 with 8×8 blocks, CPU 32×32 with 4×4) is correct at the edges",
+    "matmul: other tilings (GPU 128×128/8×8, CPU 64×64/16×16, 32×32/4×4 in all layouts) at the edges",
   ...gpuTest,
   async fn() {
     let seed = 200;
-    for (
-      const tile of [MATMUL_TILES.gpu, MATMUL_TILES.cpu, { bm: 64, bn: 32, bk: 4, tm: 8, tn: 4 }]
-    ) {
-      await check({ m: 129, n: 131, k: 19, tile }, seed++);
-      await check({
-        m: 131,
-        n: 132,
-        k: 20,
-        transA: true,
-        transB: true,
-        bias: true,
-        acc: true,
-        tile,
-      }, seed++);
+    const small: MatmulTile = { bm: 32, bn: 32, bk: 4, tm: 4, tn: 4 };
+    for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]]) {
+      const tile = small;
+      await check({ m: 67, n: 36, k: 20, transA, transB, bias: true, acc: true, tile }, seed++);
+      await check({ m: 33, n: 66, k: 9, transA, transB, tile }, seed++);
     }
+    const [gpu, cpu] = [MATMUL_TILES.gpu, MATMUL_TILES.cpu];
+    await check({ m: 131, n: 132, k: 20, transB: true, bias: true, acc: true, tile: gpu }, seed++);
+    await check({ m: 129, n: 67, k: 9, transA: true, tile: cpu }, seed++);
   },
 });
 

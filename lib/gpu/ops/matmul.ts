@@ -10,7 +10,10 @@ import {
 } from "../context.ts";
 import { dims, distinct, need } from "./util.ts";
 
-/** A matmul tiling: workgroup tile BM×BN×BK, each thread TM×TN outputs (multiples of 4). */
+/**
+ * A matmul tiling (matmul.wgsl): workgroup tile BM×BN×BK staged through workgroup memory, each
+ * thread TM×TN outputs (multiples of 4) held in registers.
+ */
 export interface MatmulTile {
   bm: number;
   bn: number;
@@ -19,16 +22,33 @@ export interface MatmulTile {
   tn: number;
 }
 
-/** Tilings by adapter kind: wide register blocks for GPUs, 4×4 blocks for CPU SIMD (llvmpipe). */
-export const MATMUL_TILES: Record<"gpu" | "cpu", MatmulTile> = {
+/**
+ * Tilings by adapter kind and problem size. GPUs: 128×128 tiles with 8×8 outputs per thread (256
+ * threads). CPU SIMD (llvmpipe): every per-invocation memory load is a scalar loop over the SIMD
+ * lanes there, so the ratio of FMAs to loads rules: 16×16 outputs per thread (the best of the
+ * tilings measured). Small products use small tiles: less padding, more workgroups, and (on CPU)
+ * far cheaper shader compiles.
+ */
+export const MATMUL_TILES: Record<"gpu" | "gpuSmall" | "cpu" | "cpuSmall", MatmulTile> = {
   gpu: { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
-  cpu: { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 },
+  gpuSmall: { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
+  cpu: { bm: 64, bn: 64, bk: 8, tm: 16, tn: 16 },
+  cpuSmall: { bm: 32, bn: 32, bk: 8, tm: 8, tn: 8 },
 };
 
-/** The default tiling for this device. */
-export function defaultTile(gpu: Gpu): MatmulTile {
-  const cpu = gpu.isFallback || /llvmpipe|lavapipe|swiftshader|software/i.test(gpu.adapter);
-  return cpu ? MATMUL_TILES.cpu : MATMUL_TILES.gpu;
+/** Products with fewer outputs than this use the small tilings. */
+const SMALL_OUTPUTS = 256 * 256;
+
+/** Whether this device is a CPU (software) adapter. */
+export function isCpuAdapter(gpu: Gpu): boolean {
+  return gpu.isFallback || /llvmpipe|lavapipe|swiftshader|software/i.test(gpu.adapter);
+}
+
+/** The default tiling for an m×n output (per batch) on this device. */
+export function defaultTile(gpu: Gpu, m: number, n: number): MatmulTile {
+  const small = m * n < SMALL_OUTPUTS;
+  if (isCpuAdapter(gpu)) return small ? MATMUL_TILES.cpuSmall : MATMUL_TILES.cpu;
+  return small ? MATMUL_TILES.gpuSmall : MATMUL_TILES.gpu;
 }
 
 /** Options of `matmul`: C[z] = alpha · op(A[z]) · op(B[z]) (+ bias) (+ C[z]). */
@@ -80,7 +100,7 @@ export function matmul(
   distinct("matmul", { C: c, B: b });
   if (bias) distinct("matmul", { C: c, bias });
   if (batch > 65535) throw new GpuError(`matmul: batch ${batch} exceeds 65535`);
-  const t = opts.tile ?? defaultTile(r.gpu);
+  const t = opts.tile ?? defaultTile(r.gpu, m, n);
   const ta = !!opts.transA, tb = !!opts.transB;
   // vec4 access needs the contiguous extent and every batch start aligned to 4 elements.
   const va = (ta ? m : k) % 4 === 0 && sA % 4 === 0 && t.bk % 4 === 0;
@@ -95,7 +115,8 @@ export function matmul(
     NT: (t.bm / t.tm) * (t.bn / t.tn),
     AS_LEN: (t.bk * t.bm) / 4,
     BS_LEN: (t.bk * t.bn) / 4,
-    ACC_LEN: (t.tm * t.tn) / 4,
+    CM: t.tm / 4,
+    CN: t.tn / 4,
     TA: ta,
     TB: tb,
     VA: va,
@@ -105,14 +126,17 @@ export function matmul(
     ACC: !!opts.accumulate,
   };
   const p = pipeline(r.gpu, kernelSource("matmul.wgsl", defines));
+  const grid: [number, number, number] = [Math.ceil(n / t.bn), Math.ceil(m / t.bm), batch];
+  if (grid[0] > 65535 || grid[1] > 65535) {
+    throw new GpuError(`matmul: grid [${grid}] too large for m=${m}, n=${n}`);
+  }
   const buffers = [a.buffer, b.buffer, c.buffer];
   if (bias) buffers.push(bias.buffer);
-  const gx = Math.ceil(n / t.bn), gy = Math.ceil(m / t.bm);
   r.dispatch(
     p,
     uniforms([m, n, k, 0, sA, sB, sC, 0], [opts.alpha ?? 1]),
     buffers,
-    [gx, gy, batch],
+    grid,
     opts.label ?? `matmul ${ta ? "T" : "N"}${tb ? "T" : "N"}`,
   );
 }
