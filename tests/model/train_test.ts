@@ -19,16 +19,16 @@ Deno.test("gpu model: a tiny model overfits one batch of random targets far belo
   const B = 4, T = 8;
   const b = randomBatch(c, B, T, 5);
   const batch = { batch: B, seq: T, ...b };
-  const opt = { lr: 1e-2, weightDecay: 0.01, gradClip: 1.0 };
+  const opt = { lr: 2e-2, weightDecay: 0.01, gradClip: 1.0 };
   const first = await trainStep(model, batch, opt);
   let last = first;
-  for (let i = 0; i < 40; i++) last = await trainStep(model, batch, opt);
+  for (let i = 0; i < 24; i++) last = await trainStep(model, batch, opt);
   // Random targets: a model that learned nothing sits at log(V) ≈ 3.14 nats.
   assert.ok(Math.abs(first.loss - Math.log(c.vocab_size)) < 0.2, `initial loss ${first.loss}`);
-  assert.ok(last.loss < 0.5, `loss after 41 steps ${last.loss} (initial ${first.loss})`);
+  assert.ok(last.loss < 0.5, `loss after 25 steps ${last.loss} (initial ${first.loss})`);
   assert.ok(first.gradNorm > 0 && Number.isFinite(last.gradNorm));
-  assert.equal(model.step, 41);
-  console.log(`overfit: loss ${first.loss.toFixed(3)} -> ${last.loss.toFixed(4)} in 41 steps`);
+  assert.equal(model.step, 25);
+  console.log(`overfit: loss ${first.loss.toFixed(3)} -> ${last.loss.toFixed(4)} in 25 steps`);
   freeGpuModel(model);
   gpu.device.destroy();
 });
