@@ -33,6 +33,8 @@ export interface RlRunArgs {
   checkpointEverySeconds: number;
   signal?: AbortSignal;
   progress?(step: number, total: number): void;
+  /** Called after every `rl.eval_every`-th step (if > 0) with the number of steps done. */
+  evaluate?(stepsDone: number): Promise<void>;
 }
 
 /** What a finished (or interrupted) run reports. */
@@ -231,8 +233,9 @@ export async function trainRl(a: RlRunArgs): Promise<RlRunResult> {
         });
       }
     }
-    a.progress?.(step + 1, total);
     const done = step + 1;
+    if (a.evaluate && cfg.eval_every > 0 && done % cfg.eval_every === 0) await a.evaluate(done);
+    a.progress?.(done, total);
     if (done < total && (performance.now() - lastSave) / 1000 >= a.checkpointEverySeconds) {
       await a.checkpoint.save(encodeCheckpoint(done, await policy.saveState()));
       lastSave = performance.now();

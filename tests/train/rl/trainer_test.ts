@@ -73,6 +73,7 @@ function memoryCheckpoint(): Checkpointer & { saved: Uint8Array | null; saves: n
 async function train(gpu: Gpu, seed: number, cfg: RlConfig, policy?: RlPolicy, everySeconds = 1e9) {
   const s = memorySink();
   const ck = memoryCheckpoint();
+  const evals: number[] = [];
   const res = await trainRl({
     gpu,
     cfg,
@@ -82,8 +83,9 @@ async function train(gpu: Gpu, seed: number, cfg: RlConfig, policy?: RlPolicy, e
     sink: s.sink,
     checkpoint: ck,
     checkpointEverySeconds: everySeconds,
+    evaluate: (done) => (evals.push(done), Promise.resolve()),
   });
-  return { res, ...s, ck };
+  return { res, ...s, ck, evals };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -144,6 +146,7 @@ Deno.test("rl trainer: every metric each step, KL and clipping with Î² > 0 and Î
       length_reward: { enabled: true, weight: 0.5, cap: 8 },
       sample_every: 2,
       sample_count: 3,
+      eval_every: 2,
       ptst: {
         enabled: true,
         stages: [{ max_completion: 4, group_size: 4, steps: 3 }, {
@@ -153,7 +156,7 @@ Deno.test("rl trainer: every metric each step, KL and clipping with Î² > 0 and Î
         }],
       },
     });
-    const { scalars, completions, ck, res } = await train(gpu, 7, cfg, undefined, 0);
+    const { scalars, completions, ck, res, evals } = await train(gpu, 7, cfg, undefined, 0);
     assert.equal(res.steps, 5);
     for (let step = 0; step < 5; step++) {
       const at = new Map(scalars.filter((s) => s.step === step).map((s) => [s.name, s.value]));
@@ -168,6 +171,7 @@ Deno.test("rl trainer: every metric each step, KL and clipping with Î² > 0 and Î
     // Î¼ = 2: the second update sees a moved policy, so some ratios leave the clip range or KL > 0.
     assert.ok(scalars.some((s) => s.name === "kl" && s.value > 0), "KL never positive");
     assert.deepEqual([...new Set(completions.map((c) => c.step))], [0, 2, 4]);
+    assert.deepEqual(evals, [2, 4]);
     assert.equal(completions.length, 9);
     // Every step but the last (whose weights the kind writes as the artifact).
     assert.equal(ck.saves, 4);
