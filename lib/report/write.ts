@@ -15,6 +15,7 @@ import type { BootstrapMethod } from "../stats/mod.ts";
 import type { Experiment } from "../spec/types.ts";
 import type { Store } from "../store/mod.ts";
 import type { IntervalConfig } from "./cells.ts";
+import { aggregateTables } from "./aggregate_table.ts";
 import { curveFigure, renderSvg } from "./figures.ts";
 import { mdEscape } from "./format.ts";
 import {
@@ -106,6 +107,17 @@ export async function buildReport(
     files.set(`tables/${p.id}.md`, toMarkdown(p));
     files.set(`tables/${p.id}.tex`, toLatex(p, `${exp.name}-${p.id}`));
   }
+  const aggregate = aggregateTables(data, [...rows, ...columns], {
+    confidence: exp.report.confidence,
+    resamples: opts.bootstrap.resamples,
+    seed: opts.bootstrap.seed,
+  });
+  if (aggregate) {
+    for (const t of [aggregate.iqm, aggregate.poi]) {
+      files.set(`tables/${t.id}.md`, toMarkdown(t));
+      files.set(`tables/${t.id}.tex`, toLatex(t, `${exp.name}-${t.id}`));
+    }
+  }
   lap("tables");
 
   const figureNotes: string[] = [];
@@ -140,7 +152,10 @@ export async function buildReport(
     files.set("claims.md", `# Claims of ${exp.name}\n\n${verdictMarkdown(verdicts)}`);
     files.set("claims.tex", verdictLatex(verdicts, `${exp.name}-claims`));
   }
-  files.set("index.md", indexMarkdown(exp, data, verdicts, main, pivots, metrics, figureNotes));
+  files.set(
+    "index.md",
+    indexMarkdown(exp, data, verdicts, main, pivots, metrics, figureNotes, aggregate),
+  );
 
   for (const [rel, text] of files) {
     const path = `${opts.outDir}/${rel}`;
@@ -175,6 +190,7 @@ function indexMarkdown(
   pivots: ReturnType<typeof pivotTable>[],
   metrics: MetricRef[],
   figureNotes: string[],
+  aggregate: ReturnType<typeof aggregateTables>,
 ): string {
   const count = (s: string) => data.points.filter((p) => p.status === s).length;
   const notDone = data.points.filter((p) => p.status !== "done");
@@ -224,6 +240,10 @@ function indexMarkdown(
       `LaTeX: [tables/${p.id}.tex](tables/${p.id}.tex).`,
     );
   });
+  if (aggregate) {
+    out.push("", "## Aggregate eval metrics (rliable)", "", toMarkdown(aggregate.iqm));
+    out.push("", toMarkdown(aggregate.poi));
+  }
   if (figureNotes.length) out.push("", "## Training curves", "", ...figureNotes);
   out.push(
     "",

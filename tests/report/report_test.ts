@@ -3,15 +3,18 @@ import { expandPoints } from "../../lib/grid/expand.ts";
 import { buildReport, loadReportData, parseMetricRef } from "../../lib/report/mod.ts";
 import { buildCell } from "../../lib/report/cells.ts";
 import { cellText } from "../../lib/report/tables.ts";
-import { tInterval } from "../../lib/stats/mod.ts";
+import { iqm, tInterval } from "../../lib/stats/mod.ts";
 import { openStore } from "../../lib/store/mod.ts";
 import { reportCommand } from "../../lib/cli/report.ts";
 import {
+  correctOf,
   FAILED_KEY,
+  FAMILIES,
   FIXTURE_SPEC,
   last10,
   lengthCurve,
   MISSING_KEY,
+  N_PER_FAMILY,
   overallOf,
   reflectionCurve,
   writeFixtureStore,
@@ -85,6 +88,21 @@ Deno.test("report: tables from a test-filled store (values, n, failed, missing, 
     assert.ok(tex.includes(`$\\mathbf{${baseRl.replace("±", "\\pm")}}$`));
     assert.ok(tex.includes("{\\scriptsize(n=2; 1 failed)}"));
     assert.ok(tex.includes("relation\\_2d"), "underscores escaped");
+
+    // rliable view: IQM over the 12 (seed, family) accuracies of base/rl; P(base/rl > base/none) = 1.
+    const runs = [0, 1, 2].flatMap((seed) =>
+      FAMILIES.map((_, f) => correctOf("base", "rl", seed, f) / N_PER_FAMILY)
+    );
+    const iqmMd = read("tables/aggregate_iqm.md");
+    assert.ok(
+      iqmMd.includes(`| init=base, method=rl | ${(iqm(runs) * 100).toFixed(1)} [`),
+      iqmMd,
+    );
+    assert.match(
+      read("tables/aggregate_poi.md"),
+      /\| A3: init=base, method=rl \| 1\.00 \| 1\.00 \| {2}\|/,
+    );
+    assert.ok(read("tables/aggregate_iqm.tex").includes("\\toprule"));
 
     const index = read("index.md");
     assert.match(index, /18 grid points: 16 done, 1 failed, 1 missing/);
