@@ -9,8 +9,12 @@
 // wholly in or out of bounds). Grid: (ceil(N / BN), ceil(M / BM), batch).
 // A thread owns rows (i * WY + ty) * 4 + q and columns (j * WX + tx) * 4 + c of the tile, so
 // neighbouring threads read neighbouring vec4s of shared memory and write neighbouring vec4s of C.
+// The next K tile is fetched into registers while the current one is multiplied (prefetch).
+// SPLIT (batch 1 only): workgroup z sums the K range [z * kc, (z + 1) * kc) into partial
+// C_z = P[z * M * N ..] with alpha 1, no bias, no ACC; matmul_reduce.wgsl then sums the partials
+// in z order (deterministic) and applies alpha, bias and ACC.
 struct Params {
-  M: u32, N: u32, K: u32, _p0: u32,
+  M: u32, N: u32, K: u32, kc: u32,
   strideA: u32, strideB: u32, strideC: u32, _p1: u32,
   alpha: f32, _f0: f32, _f1: f32, _f2: f32,
 }
@@ -47,23 +51,148 @@ const CN = TN / 4u;
 const BM4 = BM / 4u;
 const BN4 = BN / 4u;
 const BK4 = BK / 4u;
+// Staging elements (scalars, or vec4s with VA/VB) per tile of A and of B.
+const A_TOTAL = ${A_TOTAL}u;
+const B_TOTAL = ${B_TOTAL}u;
 
 // As[k][m] and Bs[k][n] as vec4 rows: the inner product reads one vec4 of each per chunk.
 var<workgroup> As: array<vec4<f32>, ${AS_LEN}>;
 var<workgroup> Bs: array<vec4<f32>, ${BS_LEN}>;
 
+// Per-invocation tile origin and K range, set once at the top of main.
+var<private> row0: u32;
+var<private> col0: u32;
+var<private> aOff: u32;
+var<private> bOff: u32;
+var<private> kEnd: u32;
+
+// Staging: element l (< A_TOTAL) of the A tile starting at k0, fetched from global memory as
+// ${AV} (zero outside the matrix), then written into As. Split in two so the next tile's loads
+// can be issued before the current tile's inner products (register prefetch).
+fn loadA(l: u32, k0: u32) -> ${AV} {
+  var v = ${AV}(0.0);
+  if (l >= A_TOTAL) { return v; }
+//#if TA
+//#if VA
+  let gk = k0 + l / BM4;
+  let gm = row0 + (l % BM4) * 4u;
+  if (gk < kEnd && gm < p.M) { v = A[(aOff + gk * p.M + gm) / 4u]; }
+//#else
+  let gk = k0 + l / BM;
+  let gm = row0 + l % BM;
+  if (gk < kEnd && gm < p.M) { v = A[aOff + gk * p.M + gm]; }
+//#endif
+//#else
+//#if VA
+  let gm = row0 + l / BK4;
+  let gk = k0 + (l % BK4) * 4u;
+  if (gm < p.M && gk < kEnd) { v = A[(aOff + gm * p.K + gk) / 4u]; }
+//#else
+  let gm = row0 + l / BK;
+  let gk = k0 + l % BK;
+  if (gm < p.M && gk < kEnd) { v = A[aOff + gm * p.K + gk]; }
+//#endif
+//#endif
+  return v;
+}
+
+fn storeA(l: u32, v: ${AV}) {
+  if (l >= A_TOTAL) { return; }
+//#if TA
+//#if VA
+  As[(l / BM4) * BM4 + l % BM4] = v;
+//#else
+  let m = l % BM;
+  As[(l / BM) * BM4 + m / 4u][m % 4u] = v;
+//#endif
+//#else
+//#if VA
+  let m = l / BK4;
+  let base = (l % BK4) * 4u * BM4 + m / 4u;
+  let q = m % 4u;
+  As[base][q] = v.x;
+  As[base + BM4][q] = v.y;
+  As[base + 2u * BM4][q] = v.z;
+  As[base + 3u * BM4][q] = v.w;
+//#else
+  let m = l / BK;
+  As[(l % BK) * BM4 + m / 4u][m % 4u] = v;
+//#endif
+//#endif
+}
+
+fn loadB(l: u32, k0: u32) -> ${BV} {
+  var v = ${BV}(0.0);
+  if (l >= B_TOTAL) { return v; }
+//#if TB
+//#if VB
+  let gn = col0 + l / BK4;
+  let gk = k0 + (l % BK4) * 4u;
+  if (gn < p.N && gk < kEnd) { v = B[(bOff + gn * p.K + gk) / 4u]; }
+//#else
+  let gn = col0 + l / BK;
+  let gk = k0 + l % BK;
+  if (gn < p.N && gk < kEnd) { v = B[bOff + gn * p.K + gk]; }
+//#endif
+//#else
+//#if VB
+  let gk = k0 + l / BN4;
+  let gn = col0 + (l % BN4) * 4u;
+  if (gk < kEnd && gn < p.N) { v = B[(bOff + gk * p.N + gn) / 4u]; }
+//#else
+  let gk = k0 + l / BN;
+  let gn = col0 + l % BN;
+  if (gk < kEnd && gn < p.N) { v = B[bOff + gk * p.N + gn]; }
+//#endif
+//#endif
+  return v;
+}
+
+fn storeB(l: u32, v: ${BV}) {
+  if (l >= B_TOTAL) { return; }
+//#if TB
+//#if VB
+  let n = l / BK4;
+  let base = (l % BK4) * 4u * BN4 + n / 4u;
+  let q = n % 4u;
+  Bs[base][q] = v.x;
+  Bs[base + BN4][q] = v.y;
+  Bs[base + 2u * BN4][q] = v.z;
+  Bs[base + 3u * BN4][q] = v.w;
+//#else
+  let n = l / BK;
+  Bs[(l % BK) * BN4 + n / 4u][n % 4u] = v;
+//#endif
+//#else
+//#if VB
+  Bs[(l / BN4) * BN4 + l % BN4] = v;
+//#else
+  let n = l % BN;
+  Bs[(l / BN) * BN4 + n / 4u][n % 4u] = v;
+//#endif
+//#endif
+}
+
 @compute @workgroup_size(${NT})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
   let tx = lid % WX;
   let ty = lid / WX;
-  let row0 = wg.y * BM;
-  let col0 = wg.x * BN;
-  let aOff = wg.z * p.strideA;
-  let bOff = wg.z * p.strideB;
+  row0 = wg.y * BM;
+  col0 = wg.x * BN;
+//#if SPLIT
+  // Split K: workgroup z sums K range [z * kc, (z + 1) * kc) into its own partial C (batch 1).
+  let kBeg = wg.z * p.kc;
+  kEnd = min(p.K, kBeg + p.kc);
+  aOff = 0u;
+  bOff = 0u;
+  let cOff = wg.z * p.M * p.N;
+//#else
+  let kBeg = 0u;
+  kEnd = p.K;
+  aOff = wg.z * p.strideA;
+  bOff = wg.z * p.strideB;
   let cOff = wg.z * p.strideC;
-  let M = p.M;
-  let N = p.N;
-  let K = p.K;
+//#endif
   // Accumulators as named registers (loops over CM, 4, CN unrolled in text by //#for).
 //#for i CM
 //#for q 4
@@ -72,110 +201,28 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
 //#endfor
 //#endfor
 //#endfor
-  for (var k0 = 0u; k0 < K; k0 += BK) {
-    // A tile -> As[k][m].
-//#if TA
-//#if VA
-    for (var l = lid; l < BK * BM4; l += NT) {
-      let k = l / BM4;
-      let m4 = l % BM4;
-      let gk = k0 + k;
-      let gm = row0 + m4 * 4u;
-      var v = vec4<f32>(0.0);
-      if (gk < K && gm < M) { v = A[(aOff + gk * M + gm) / 4u]; }
-      As[k * BM4 + m4] = v;
-    }
-//#else
-    for (var l = lid; l < BK * BM; l += NT) {
-      let k = l / BM;
-      let m = l % BM;
-      let gk = k0 + k;
-      let gm = row0 + m;
-      var v = 0.0;
-      if (gk < K && gm < M) { v = A[aOff + gk * M + gm]; }
-      As[k * BM4 + m / 4u][m % 4u] = v;
-    }
-//#endif
-//#else
-//#if VA
-    for (var l = lid; l < BM * BK4; l += NT) {
-      let m = l / BK4;
-      let k4 = l % BK4;
-      let gm = row0 + m;
-      let gk = k0 + k4 * 4u;
-      var v = vec4<f32>(0.0);
-      if (gm < M && gk < K) { v = A[(aOff + gm * K + gk) / 4u]; }
-      let base = k4 * 4u * BM4 + m / 4u;
-      let q = m % 4u;
-      As[base][q] = v.x;
-      As[base + BM4][q] = v.y;
-      As[base + 2u * BM4][q] = v.z;
-      As[base + 3u * BM4][q] = v.w;
-    }
-//#else
-    for (var l = lid; l < BM * BK; l += NT) {
-      let m = l / BK;
-      let k = l % BK;
-      let gm = row0 + m;
-      let gk = k0 + k;
-      var v = 0.0;
-      if (gm < M && gk < K) { v = A[aOff + gm * K + gk]; }
-      As[k * BM4 + m / 4u][m % 4u] = v;
-    }
-//#endif
-//#endif
-    // B tile -> Bs[k][n].
-//#if TB
-//#if VB
-    for (var l = lid; l < BN * BK4; l += NT) {
-      let n = l / BK4;
-      let k4 = l % BK4;
-      let gn = col0 + n;
-      let gk = k0 + k4 * 4u;
-      var v = vec4<f32>(0.0);
-      if (gn < N && gk < K) { v = B[(bOff + gn * K + gk) / 4u]; }
-      let base = k4 * 4u * BN4 + n / 4u;
-      let q = n % 4u;
-      Bs[base][q] = v.x;
-      Bs[base + BN4][q] = v.y;
-      Bs[base + 2u * BN4][q] = v.z;
-      Bs[base + 3u * BN4][q] = v.w;
-    }
-//#else
-    for (var l = lid; l < BN * BK; l += NT) {
-      let n = l / BK;
-      let k = l % BK;
-      let gn = col0 + n;
-      let gk = k0 + k;
-      var v = 0.0;
-      if (gn < N && gk < K) { v = B[bOff + gn * K + gk]; }
-      Bs[k * BN4 + n / 4u][n % 4u] = v;
-    }
-//#endif
-//#else
-//#if VB
-    for (var l = lid; l < BK * BN4; l += NT) {
-      let k = l / BN4;
-      let n4 = l % BN4;
-      let gk = k0 + k;
-      let gn = col0 + n4 * 4u;
-      var v = vec4<f32>(0.0);
-      if (gk < K && gn < N) { v = B[(bOff + gk * N + gn) / 4u]; }
-      Bs[k * BN4 + n4] = v;
-    }
-//#else
-    for (var l = lid; l < BK * BN; l += NT) {
-      let k = l / BN;
-      let n = l % BN;
-      let gk = k0 + k;
-      let gn = col0 + n;
-      var v = 0.0;
-      if (gk < K && gn < N) { v = B[bOff + gk * N + gn]; }
-      Bs[k * BN4 + n / 4u][n % 4u] = v;
-    }
-//#endif
-//#endif
+//#for i LA
+  var ra${i} = loadA(lid + ${i}u * NT, kBeg);
+//#endfor
+//#for i LB
+  var rb${i} = loadB(lid + ${i}u * NT, kBeg);
+//#endfor
+  for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
+//#for i LA
+    storeA(lid + ${i}u * NT, ra${i});
+//#endfor
+//#for i LB
+    storeB(lid + ${i}u * NT, rb${i});
+//#endfor
     workgroupBarrier();
+    if (k0 + BK < kEnd) {
+//#for i LA
+      ra${i} = loadA(lid + ${i}u * NT, k0 + BK);
+//#endfor
+//#for i LB
+      rb${i} = loadB(lid + ${i}u * NT, k0 + BK);
+//#endfor
+    }
     for (var kk = 0u; kk < BK; kk++) {
 //#for i CM
       let a${i} = As[kk * BM4 + ${i}u * WY + ty];

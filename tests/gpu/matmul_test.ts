@@ -34,6 +34,7 @@ interface Case {
   alpha?: number;
   broadcastB?: boolean;
   tile?: MatmulTile;
+  splitK?: number;
 }
 
 async function check(c: Case, seed: number): Promise<void> {
@@ -62,6 +63,7 @@ async function check(c: Case, seed: number): Promise<void> {
       alpha,
       accumulate: c.acc,
       tile: c.tile,
+      splitK: c.splitK,
     }, tbias)
   );
   const want = matmulRef(
@@ -134,6 +136,10 @@ Deno.test({
       alpha: -0.5,
     }, 103);
     await check({ m: 1, n: 1, k: 1, batch: 5, alpha: 2, acc: true }, 104);
+    // Split K (partials summed in a fixed order, then alpha, bias and accumulate).
+    await check({ m: 33, n: 36, k: 257, splitK: 3, bias: true, acc: true, alpha: 0.5 }, 105);
+    await check({ m: 40, n: 7, k: 300, transA: true, splitK: 4 }, 106);
+    await check({ m: 7, n: 12, k: 64, transB: true, splitK: 16, bias: true }, 107);
   },
 });
 

@@ -2,9 +2,11 @@
 import {
   type Gpu,
   GpuError,
+  grid1d,
   kernelSource,
   pipeline,
   type Recorder,
+  scratchBuffer,
   type Tensor,
   uniforms,
 } from "../context.ts";
@@ -30,7 +32,7 @@ export interface MatmulTile {
  * far cheaper shader compiles.
  */
 export const MATMUL_TILES: Record<"gpu" | "gpuSmall" | "cpu" | "cpuSmall", MatmulTile> = {
-  gpu: { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
+  gpu: { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
   gpuSmall: { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
   cpu: { bm: 64, bn: 64, bk: 8, tm: 16, tn: 16 },
   cpuSmall: { bm: 32, bn: 32, bk: 8, tm: 8, tn: 8 },
@@ -75,6 +77,8 @@ export interface MatmulOptions {
   accumulate?: boolean;
   /** Override the tiling (benchmarks and tests). */
   tile?: MatmulTile;
+  /** Override the number of K splits (batch 1 only; default: enough workgroups for the device). */
+  splitK?: number;
   /** Profiler label (default "matmul <layout>"). */
   label?: string;
 }
@@ -106,39 +110,89 @@ export function matmul(
   const va = (ta ? m : k) % 4 === 0 && sA % 4 === 0 && t.bk % 4 === 0;
   const vb = (tb ? k : n) % 4 === 0 && sB % 4 === 0 && t.bk % 4 === 0;
   const vc = n % 4 === 0 && sC % 4 === 0;
+  const tiles = Math.ceil(n / t.bn) * Math.ceil(m / t.bm) * batch;
+  const split = opts.splitK ?? splitFactor(r.gpu, tiles, k, batch, t);
+  if (split > 1 && batch > 1) throw new GpuError(`matmul: splitK needs batch 1, got ${batch}`);
+  if (Math.ceil(m / t.bm) > 65535 || Math.ceil(n / t.bn) > 65535) {
+    throw new GpuError(`matmul: ${m}x${n} needs more than 65535 tiles along one dimension`);
+  }
+  const kc = Math.ceil(Math.ceil(k / split) / t.bk) * t.bk;
+  const splits = Math.ceil(k / kc);
+  const nt = (t.bm / t.tm) * (t.bn / t.tn);
+  const aTotal = (t.bm * t.bk) / (va ? 4 : 1), bTotal = (t.bn * t.bk) / (vb ? 4 : 1);
   const defines = {
     BM: t.bm,
     BN: t.bn,
     BK: t.bk,
     TM: t.tm,
     TN: t.tn,
-    NT: (t.bm / t.tm) * (t.bn / t.tn),
+    NT: nt,
     AS_LEN: (t.bk * t.bm) / 4,
     BS_LEN: (t.bk * t.bn) / 4,
     CM: t.tm / 4,
     CN: t.tn / 4,
+    A_TOTAL: aTotal,
+    B_TOTAL: bTotal,
+    LA: Math.ceil(aTotal / nt),
+    LB: Math.ceil(bTotal / nt),
+    AV: va ? "vec4<f32>" : "f32",
+    BV: vb ? "vec4<f32>" : "f32",
     TA: ta,
     TB: tb,
     VA: va,
     VB: vb,
-    VC: vc,
-    BIAS: !!bias,
-    ACC: !!opts.accumulate,
+    VC: splits > 1 ? n % 4 === 0 : vc,
+    SPLIT: splits > 1,
+    BIAS: splits === 1 && !!bias,
+    ACC: splits === 1 && !!opts.accumulate,
   };
   const p = pipeline(r.gpu, kernelSource("matmul.wgsl", defines));
-  const grid: [number, number, number] = [Math.ceil(n / t.bn), Math.ceil(m / t.bm), batch];
-  if (grid[0] > 65535 || grid[1] > 65535) {
-    throw new GpuError(`matmul: grid [${grid}] too large for m=${m}, n=${n}`);
+  const label = opts.label ?? `matmul ${ta ? "T" : "N"}${tb ? "T" : "N"}`;
+  if (splits === 1) {
+    const buffers = [a.buffer, b.buffer, c.buffer];
+    if (bias) buffers.push(bias.buffer);
+    r.dispatch(
+      p,
+      uniforms([m, n, k, 0, sA, sB, sC, 0], [opts.alpha ?? 1]),
+      buffers,
+      [Math.ceil(n / t.bn), Math.ceil(m / t.bm), batch],
+      label,
+    );
+    return;
   }
-  const buffers = [a.buffer, b.buffer, c.buffer];
-  if (bias) buffers.push(bias.buffer);
+  // Split K: partial products into scratch, then a fixed-order sum into C.
+  const part = scratchBuffer(r.gpu, "matmul.splitk", splits * m * n * 4);
   r.dispatch(
     p,
-    uniforms([m, n, k, 0, sA, sB, sC, 0], [opts.alpha ?? 1]),
-    buffers,
-    grid,
-    opts.label ?? `matmul ${ta ? "T" : "N"}${tb ? "T" : "N"}`,
+    uniforms([m, n, k, kc, 0, 0, m * n, 0], [1]),
+    [a.buffer, b.buffer, part],
+    [Math.ceil(n / t.bn), Math.ceil(m / t.bm), splits],
+    `${label} split-k`,
   );
+  const red = pipeline(
+    r.gpu,
+    kernelSource("matmul_reduce.wgsl", { BIAS: !!bias, ACC: !!opts.accumulate }),
+  );
+  const buffers = [part, c.buffer];
+  if (bias) buffers.push(bias.buffer);
+  r.dispatch(
+    red,
+    uniforms([m * n, n, splits, 0], [opts.alpha ?? 1]),
+    buffers,
+    grid1d(m * n, 256),
+    `${label} split-k reduce`,
+  );
+}
+
+/**
+ * How many K splits keep the device busy: GPUs want a few hundred workgroups, a CPU adapter
+ * only a handful; each split keeps at least 256 of K (a partial write costs m*n per split).
+ */
+function splitFactor(gpu: Gpu, tiles: number, k: number, batch: number, t: MatmulTile): number {
+  if (batch > 1) return 1;
+  const want = isCpuAdapter(gpu) ? 8 : 264;
+  if (tiles >= want) return 1;
+  return Math.max(1, Math.min(Math.ceil(want / tiles), Math.floor(k / Math.max(256, t.bk)), 64));
 }
 
 /** Shapes of a linear layer y[rows, out] = x[rows, in] · W[out, in]ᵀ (+ b[out]). */
