@@ -112,10 +112,12 @@ export function trainPool(seed: number, data: DataConfig, bench?: readonly Sampl
 
 /**
  * Training question number `index` of the pool: family uniform, scene uniform among those that
- * support it. Stateless in `index`, so a resumed job draws exactly the same samples.
+ * support it. Stateless in `index`, so a resumed job draws exactly the same samples. `stream`
+ * names an independent sequence of questions (e.g. `pretrain`, `sft`); the default `sat` is the
+ * one RL draws from.
  */
-export function satSample(pool: TrainPool, index: number): Sample {
-  const r = rng(pool.seed, `sat/sample/${index}`);
+export function satSample(pool: TrainPool, index: number, stream = "sat"): Sample {
+  const r = rng(pool.seed, `${stream}/sample/${index}`);
   const family: Family = r.pick(FAMILIES);
   for (let attempt = 0; attempt < 1000; attempt++) {
     const s = r.int(pool.scenes.length);
@@ -123,7 +125,7 @@ export function satSample(pool: TrainPool, index: number): Sample {
     if (q) {
       return {
         ...q,
-        id: `sat/s${pool.seed}/${index}`,
+        id: `${stream}/s${pool.seed}/${index}`,
         scene: pool.scenes[s],
         image: pool.images[s],
       };

@@ -41,6 +41,7 @@ export {
   buildPrompt,
   CHAT_REASONING_INSTRUCTION,
   chatPrompt,
+  DESCRIBE_REQUEST,
   extractAnswer,
   type ExtractedAnswer,
   hasThinkAnswerFormat,

@@ -8,12 +8,10 @@ import { LETTERS } from "./questions.ts";
 
 export type TemplateName = "r1_zero" | "chat";
 
-/** The R1-Zero instruction, shortened to this world's vocabulary. */
+/** The R1-Zero instruction, shortened to fit this world's vocabulary and small context. */
 export const R1_ZERO_PREAMBLE = "a conversation between user and assistant . " +
-  "the user asks a question about the image , and the assistant solves it . " +
-  "the assistant first thinks about the reasoning process and then gives the answer . " +
-  "the reasoning process and answer are enclosed within <think> </think> and " +
-  "<answer> </answer> tags , respectively .";
+  "the assistant first thinks about the reasoning process and then gives the answer , " +
+  "enclosed in <think> </think> and <answer> </answer> tags .";
 
 /** The instruction a chat prompt adds when it asks for reasoning (RL on instruct models). */
 export const CHAT_REASONING_INSTRUCTION =
@@ -21,6 +19,8 @@ export const CHAT_REASONING_INSTRUCTION =
   "then give the answer inside <answer> </answer> .";
 
 export const CHAT_SYSTEM = "you are a helpful assistant .";
+/** The user request of a description turn (instruct data). */
+export const DESCRIBE_REQUEST = "describe the image .";
 export const IM_START = "<|im_start|>";
 export const IM_END = "<|im_end|>";
 

@@ -124,11 +124,16 @@ function pairs(n: number): [number, number][] {
   return out;
 }
 
-/** Two options in random order; returns choices and the letter of `right`. */
-function twoWay(r: Rng, right: string, wrong: string): { choices: string[]; answer: string } {
-  return r.bool(0.5)
-    ? { choices: [right, wrong], answer: "A" }
-    : { choices: [wrong, right], answer: "B" };
+/**
+ * Two options in a fixed order (the order the question names them, or left/right, above/below),
+ * as CV-Bench lists them; the answer's letter is where the right one falls.
+ */
+function twoWay(
+  first: string,
+  second: string,
+  right: string,
+): { choices: string[]; answer: string } {
+  return { choices: [first, second], answer: right === first ? "A" : "B" };
 }
 
 function relation(scene: Scene, r: Rng, split: Split): Question | null {
@@ -143,7 +148,7 @@ function relation(scene: Scene, r: Rng, split: Split): Question | null {
   const [a, b] = r.pick(ok);
   const before = coord(objs[a]) < coord(objs[b]);
   const [lo, hi] = axis === "x" ? ["left", "right"] : ["above", "below"];
-  const { choices, answer } = twoWay(r, before ? lo : hi, before ? hi : lo);
+  const { choices, answer } = twoWay(lo, hi, before ? lo : hi);
   const templates = split === "sat"
     ? TEMPLATES.sat[axis === "x" ? "relation_x" : "relation_y"]
     : TEMPLATES.cvbench.relation;
@@ -204,8 +209,11 @@ function depth(scene: Scene, r: Rng, split: Split): Question | null {
   const [a, b] = r.shuffle(r.pick(ok));
   const want: "closer" | "farther" = split === "sat" && r.bool(0.3) ? "farther" : "closer";
   const aWins = want === "closer" ? objs[a].z < objs[b].z : objs[a].z > objs[b].z;
-  const [win, lose] = aWins ? [a, b] : [b, a];
-  const { choices, answer } = twoWay(r, objectName(objs[win]), objectName(objs[lose]));
+  const { choices, answer } = twoWay(
+    objectName(objs[a]),
+    objectName(objs[b]),
+    objectName(objs[aWins ? a : b]),
+  );
   const templates = split === "cvbench"
     ? TEMPLATES.cvbench.depth
     : TEMPLATES.sat[want === "closer" ? "depth_closer" : "depth_farther"];
@@ -243,8 +251,11 @@ function distance(scene: Scene, r: Rng, split: Split): Question | null {
   const da = worldDistance(objs[ref], objs[a]);
   const db = worldDistance(objs[ref], objs[b]);
   const aWins = want === "closer" ? da < db : da > db;
-  const [win, lose] = aWins ? [a, b] : [b, a];
-  const { choices, answer } = twoWay(r, objectName(objs[win]), objectName(objs[lose]));
+  const { choices, answer } = twoWay(
+    objectName(objs[a]),
+    objectName(objs[b]),
+    objectName(objs[aWins ? a : b]),
+  );
   const templates = split === "cvbench"
     ? TEMPLATES.cvbench.distance
     : TEMPLATES.sat[want === "closer" ? "distance_closer" : "distance_farther"];

@@ -7,7 +7,12 @@
 import { COLOURS, SHAPES } from "./world.ts";
 import { countNoun, LETTERS, RELATION_WORDS, TEMPLATES } from "./questions.ts";
 import { CORRECTIONS } from "./traces.ts";
-import { CHAT_REASONING_INSTRUCTION, CHAT_SYSTEM, R1_ZERO_PREAMBLE } from "./prompts.ts";
+import {
+  CHAT_REASONING_INSTRUCTION,
+  CHAT_SYSTEM,
+  DESCRIBE_REQUEST,
+  R1_ZERO_PREAMBLE,
+} from "./prompts.ts";
 
 /** Special tokens, in id order. */
 export const SPECIAL_TOKENS = [
@@ -70,6 +75,7 @@ function buildVocab(): readonly string[] {
       R1_ZERO_PREAMBLE,
       CHAT_REASONING_INSTRUCTION,
       CHAT_SYSTEM,
+      DESCRIBE_REQUEST,
       CODE_WORDS,
       ...SHAPES,
       ...COLOURS,

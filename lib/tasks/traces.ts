@@ -138,13 +138,13 @@ function distanceTrace(q: Question, s: Scene, r: Rng, err: boolean): string[] {
   ];
   const sum = (o: SceneObject) => parts(o).reduce((x, y) => x + y, 0);
   const line = (o: SceneObject, total: number) =>
-    `${name(o)} at ${pos(o)} , ${parts(o).join(" + ")} = ${total} .`;
+    `${name(o)} ${pos(o)} , ${parts(o).join(" + ")} = ${total} .`;
   const [sa, sb] = [sum(oa), sum(ob)];
   const judge = (pa: number, pb: number) =>
     `${pa} ${op(pa, pb)} ${pb} , so ${
       name((want === "closer" ? pa < pb : pa > pb) ? oa : ob)
     } is ${want} .`;
-  const head = `${name(or)} at ${pos(or)} .`;
+  const head = `${name(or)} ${pos(or)} .`;
   if (!err) return [head, line(oa, sa), line(ob, sb), judge(sa, sb)];
   // An arithmetic slip that makes the nearer candidate's sum exceed the other's.
   const slipA = sa < sb;

@@ -67,7 +67,7 @@ Deno.test("traces: stated digits are the scene's (correct traces)", () => {
     } else {
       const o = s.scene.objects[f.ref];
       assert.ok(
-        t.text.startsWith(`${objectName(o)} at ${xLevel(o)} ${yLevel(o)} ${depthLevel(o)} .`),
+        t.text.startsWith(`${objectName(o)} ${xLevel(o)} ${yLevel(o)} ${depthLevel(o)} .`),
         t.text,
       );
     }
