@@ -79,3 +79,55 @@ fn backward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg
   if (lid == 0u) { rstd[row] = r; }
 }
 //#endif
+
+//#if ROWS
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> rstd: array<f32>;
+
+// Forward with one thread per row (64 rows per workgroup, 2D grid): no barriers, for CPU adapters
+// where a workgroup barrier is a coroutine switch per SIMD group. Same results contract.
+@compute @workgroup_size(64)
+fn forward_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= p.rows) { return; }
+  let base = row * p.dim;
+  var s = 0.0;
+  for (var j = 0u; j < p.dim; j++) { let v = x[base + j]; s += v * v; }
+  let r = 1.0 / sqrt(s / f32(p.dim) + p.eps);
+  for (var j = 0u; j < p.dim; j++) { y[base + j] = x[base + j] * r * w[j]; }
+  if (p.flag == 1u) { rstd[row] = r; }
+}
+//#endif
+
+//#if ROWS_BACKWARD
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> rstd: array<f32>;
+
+// Backward with one thread per row (see forward_rows); same formulas as `backward`.
+@compute @workgroup_size(64)
+fn backward_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= p.rows) { return; }
+  let base = row * p.dim;
+  var s = 0.0;
+  var t = 0.0;
+  for (var j = 0u; j < p.dim; j++) {
+    let v = x[base + j];
+    s += v * v;
+    t += dy[base + j] * w[j] * v;
+  }
+  let r = 1.0 / sqrt(s / f32(p.dim) + p.eps);
+  let c = r * r * r * t / f32(p.dim);
+  for (var j = 0u; j < p.dim; j++) {
+    var g = r * w[j] * dy[base + j] - x[base + j] * c;
+    if (p.flag == 1u) { g += dx[base + j]; }
+    dx[base + j] = g;
+  }
+  rstd[row] = r;
+}
+//#endif

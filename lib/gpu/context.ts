@@ -421,14 +421,19 @@ function unroll(lines: string[], defines: Defines, name: string): string[] {
     }
     if (depth !== 0) throw new GpuError(`${name}: //#for ${m[1]} without //#endfor`);
     const bound = /^\d+$/.test(m[2]) ? Number(m[2]) : Number(defines[m[2]]);
-    if (!Number.isInteger(bound)) throw new GpuError(`${name}: //#for bound ${m[2]} is not defined`);
+    if (!Number.isInteger(bound)) {
+      throw new GpuError(`${name}: //#for bound ${m[2]} is not defined`);
+    }
     const body = lines.slice(i + 1, j);
     const v = m[1];
     const re = new RegExp(`\\$\\{${v}(?:([+*])(\\d+))?\\}`, "g");
     for (let k = 0; k < bound; k++) {
       const sub = body.map((l) =>
-        l.replace(re, (_, op?: string, c?: string) =>
-          String(op === "+" ? k + Number(c) : op === "*" ? k * Number(c) : k))
+        l.replace(
+          re,
+          (_, op?: string, c?: string) =>
+            String(op === "+" ? k + Number(c) : op === "*" ? k * Number(c) : k),
+        )
       );
       out.push(...unroll(sub, defines, name));
     }

@@ -33,18 +33,25 @@ Deno.test({
 // Tolerances: forward 2e-6 relative + 1e-6 absolute (one reduction of dim squares, then a scale);
 // backward 1e-5 relative + 1e-5 absolute (dw sums up to 257 rows).
 Deno.test({
-  name: "rmsnorm: GPU forward/backward match float64 on awkward shapes (1, 7, 33, 257)",
+  name:
+    "rmsnorm: GPU forward/backward (workgroup or thread per row) match float64 on awkward shapes",
   ...gpuTest,
   async fn() {
     let seed = 20;
-    for (const [rows, dim] of [[1, 1], [7, 33], [257, 7], [33, 257]]) {
+    for (
+      const [rows, dim, threadPerRow] of [[1, 1, 1], [7, 33, 0], [7, 33, 1], [257, 7, 1], [
+        33,
+        257,
+        0,
+      ], [33, 257, 1]]
+    ) {
       const rand = rng(seed++);
       const x = randn(rand, rows * dim, -2, 2), w = randn(rand, dim), dy = randn(rand, rows * dim);
       const dx0 = randn(rand, rows * dim), dw0 = randn(rand, dim);
       const tx = await up(x), tw = await up(w), tdy = await up(dy);
       const ty = await zeros(rows * dim), trs = await zeros(rows);
       const tdx = await up(dx0), tdw = await up(dw0), tdx2 = await zeros(rows * dim);
-      const o = { rows, dim, eps: EPS };
+      const o = { rows, dim, eps: EPS, threadPerRow: threadPerRow === 1 };
       await step((r) => {
         rmsnormForward(r, ty, tx, tw, o, trs);
         rmsnormBackward(r, tdx, tdw, tdy, tx, tw, { ...o, accumulateDx: true, accumulate: true });
@@ -56,7 +63,7 @@ Deno.test({
       });
       const f = rmsnormRef(x, w, rows, dim, EPS);
       const b = rmsnormBackwardRef(dy, x, w, rows, dim, EPS);
-      const what = `rmsnorm [${rows}, ${dim}]`;
+      const what = `rmsnorm [${rows}, ${dim}]${threadPerRow ? " per row" : ""}`;
       close(`${what} y`, await down(ty), f.y, 1e-6, 2e-6);
       close(`${what} rstd`, await down(trs), f.rstd, 1e-6, 2e-6);
       close(

@@ -12,7 +12,8 @@ import { dims, need } from "./util.ts";
 
 /** Rows summed per partial: a function of the shape only, so results are reproducible. */
 function chunking(rows: number): { chunk: number; chunks: number } {
-  const chunk = Math.max(16, Math.ceil(rows / 1024));
+  // About 128 partials: enough workgroups in pass 1, a short serial sum per column in pass 2.
+  const chunk = Math.max(32, Math.ceil(rows / 128));
   return { chunk, chunks: Math.ceil(rows / chunk) };
 }
 

@@ -8,7 +8,10 @@ import {
   type Tensor,
   uniforms,
 } from "../context.ts";
+import { isCpuAdapter } from "./matmul.ts";
 import { columnSum } from "./reduce.ts";
+
+const NONE = { FORWARD: false, BACKWARD: false, ROWS: false, ROWS_BACKWARD: false };
 import { dims, distinct, need } from "./util.ts";
 
 /** Shapes of an RMSNorm over the last dimension of a row-major [rows, dim] tensor. */
@@ -16,6 +19,11 @@ export interface RmsnormOptions {
   rows: number;
   dim: number;
   eps: number;
+  /**
+   * One thread per row instead of a workgroup per row (default: on CPU adapters, where barriers
+   * are expensive; the sums are then sequential, so results differ in the last bits).
+   */
+  threadPerRow?: boolean;
 }
 
 /** out = x * rstd * w per row; `saved` (f32[rows]) receives rstd when given. */
@@ -35,16 +43,17 @@ export function rmsnormForward(
   distinct("rmsnormForward", { out, x });
   if (saved) need("rmsnormForward", "saved", saved, rows);
   const rstd = saved?.buffer ?? scratchBuffer(r.gpu, "rmsnorm.rstd", 4);
+  const perRow = opts.threadPerRow ?? isCpuAdapter(r.gpu);
   const p = pipeline(
     r.gpu,
-    kernelSource("rmsnorm.wgsl", { FORWARD: true, BACKWARD: false }),
-    "forward",
+    kernelSource("rmsnorm.wgsl", { ...NONE, [perRow ? "ROWS" : "FORWARD"]: true }),
+    perRow ? "forward_rows" : "forward",
   );
   r.dispatch(
     p,
     uniforms([rows, dim, saved ? 1 : 0], [eps]),
     [x.buffer, w.buffer, out.buffer, rstd],
-    grid1d(rows, 1),
+    grid1d(rows, perRow ? 64 : 1),
     "rmsnorm fwd",
   );
 }
@@ -71,16 +80,17 @@ export function rmsnormBackward(
   distinct("rmsnormBackward", { dx, dy });
   distinct("rmsnormBackward", { dx, x });
   const rstd = scratchBuffer(r.gpu, "rmsnorm.rstd", rows * 4);
+  const perRow = opts.threadPerRow ?? isCpuAdapter(r.gpu);
   const p = pipeline(
     r.gpu,
-    kernelSource("rmsnorm.wgsl", { FORWARD: false, BACKWARD: true }),
-    "backward",
+    kernelSource("rmsnorm.wgsl", { ...NONE, [perRow ? "ROWS_BACKWARD" : "BACKWARD"]: true }),
+    perRow ? "backward_rows" : "backward",
   );
   r.dispatch(
     p,
     uniforms([rows, dim, opts.accumulateDx ? 1 : 0], [eps]),
     [dy.buffer, x.buffer, w.buffer, dx.buffer, rstd],
-    grid1d(rows, 1),
+    grid1d(rows, perRow ? 64 : 1),
     "rmsnorm bwd",
   );
   if (dw) {
