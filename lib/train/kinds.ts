@@ -7,6 +7,7 @@ import type { JobKind } from "../runner/kind.ts";
 import { evalKind } from "./eval.ts";
 import { instructKind } from "./instruct.ts";
 import { pretrainKind } from "./pretrain.ts";
+import { rlKind } from "./rl/kind.ts";
 import { sftKind } from "./sft.ts";
 import type { TrainerOptions } from "./supervised.ts";
 
@@ -15,6 +16,12 @@ export const TRAINER_OPTIONS: TrainerOptions = { checkpointEverySeconds: 60 };
 
 /** Every job kind, by name. */
 export function jobKinds(options: TrainerOptions = TRAINER_OPTIONS): Map<string, JobKind> {
-  const kinds = [pretrainKind(options), instructKind(options), sftKind(options), evalKind()];
+  const kinds = [
+    pretrainKind(options),
+    instructKind(options),
+    sftKind(options),
+    rlKind(options),
+    evalKind(),
+  ];
   return new Map(kinds.map((k) => [k.name, k]));
 }

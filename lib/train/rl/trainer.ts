@@ -14,7 +14,7 @@ import { grpoLossScratch, readGrpoTotals, recordGrpoLoss } from "../../gpu/ops/g
 import { type Checkpointer, type MetricSink, NumericError } from "../../runner/kind.ts";
 import { checkRewardConfig } from "../rewards.ts";
 import type { RlConfig } from "./config.ts";
-import { lrAt } from "./lr.ts";
+import { learningRate } from "../schedule.ts";
 import { completionMask, groupAdvantages, sequenceWeights } from "./objective.ts";
 import type { LogprobModel, RlPolicy, RlTask } from "./policy.ts";
 import { schedule, stageAt } from "./ptst.ts";
@@ -146,7 +146,7 @@ export async function trainRl(a: RlRunArgs): Promise<RlRunResult> {
     const refLogp = reference
       ? tensor(gpu, [n], await reference.logprobs(batch), "rl.ref_logp")
       : null;
-    const lr = lrAt(cfg, step, total);
+    const lr = learningRate(cfg, step, total);
     let lossSum = 0, clipSum = 0, gradSum = 0, klSum = 0, entropyMean = 0;
     for (let it = 0; it < cfg.num_iterations; it++) {
       const gn = await policy.update(batch, (r, logp, ent) => {

@@ -28,7 +28,8 @@ import {
   recordForward,
   rlStep,
 } from "../../model/gpu_model.ts";
-import { decode, SPECIAL, tokenId } from "../../tasks/mod.ts";
+import { decode, SPECIAL } from "../../tasks/mod.ts";
+import { stopIds } from "../corpus.ts";
 import type {
   GenerateRequest,
   LogprobModel,
@@ -48,9 +49,9 @@ interface VlmRows {
   images: Float32Array;
 }
 
-/** Token ids that end a completion: `</answer>`, EOS and the chat turn end. */
+/** Token ids that end a completion: `</answer>`, EOS and the chat turn end (as in evaluation). */
 export function stopTokens(): Set<number> {
-  return new Set([tokenId("</answer>"), SPECIAL.eos, SPECIAL.im_end]);
+  return stopIds();
 }
 
 /** A sampler with the same contract as `recomputeGenerate` (e.g. lib/model's KV-cached one). */
