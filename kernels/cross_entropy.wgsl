@@ -2,7 +2,7 @@
 // Layout: logits [N, V] f32 row-major, targets [N] u32, mask [N] f32 (0 = row ignored; its
 // target is never read), loss [N] f32 = mask * (logsumexp(logits) - logits[target]),
 // dlogits [N, V] f32 = factor * mask * (softmax(logits) - onehot(target)).
-// One WG-thread workgroup per row (WG: pipeline constant, a power of two <= 256); rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
+// One 64-thread workgroup per row; rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
 
 struct Params { N: u32, V: u32, factor: f32, _pad: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -12,17 +12,17 @@ struct Params { N: u32, V: u32, factor: f32, _pad: u32 }
 @group(0) @binding(4) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
 
-override WG: u32 = 256u;
+const WG: u32 = 64u;
 var<workgroup> red: array<f32, WG>;
 
+// Workgroup reductions: every thread combines the WG partials itself in index order, so all get
+// the same value after two barriers (a tree needs log2(WG) + 1; barriers dominate on llvmpipe,
+// where each one also costs compile time).
 fn reduce_max(lid: u32, x: f32) -> f32 {
   red[lid] = x;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
+  var r = red[0];
+  for (var t = 1u; t < WG; t++) { r = max(r, red[t]); }
   workgroupBarrier();
   return r;
 }
@@ -30,11 +30,8 @@ fn reduce_max(lid: u32, x: f32) -> f32 {
 fn reduce_sum(lid: u32, x: f32) -> f32 {
   red[lid] = x;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
+  var r = 0.0;
+  for (var t = 0u; t < WG; t++) { r += red[t]; }
   workgroupBarrier();
   return r;
 }
@@ -51,7 +48,7 @@ fn row_lse(lid: u32, base: u32) -> f32 {
 }
 
 // Bindings 1..5 as declared above.
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn cross_entropy_fwd_bwd(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -77,7 +74,7 @@ fn cross_entropy_fwd_bwd(
 }
 
 // Loss only (evaluation). Bindings 1..4 as declared above.
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn cross_entropy_fwd(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,

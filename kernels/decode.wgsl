@@ -4,9 +4,9 @@
 // The wrapper prepends `const HD: u32 = <head dim>u;`.
 // Layout: q, out [B, Hq, HD] f32; k_cache, v_cache [B, Tmax, Hkv, HD] f32; lens [B] u32
 // (1 <= lens[b] <= Tmax; 0 gives out = 0). Query head h reads key/value head h / (Hq / Hkv).
-// One 32-thread workgroup per (b, h) (workgroup id = b * Hq + h on a 2D grid): thread t runs an
-// online softmax over keys t, t + 32, ...; the 32 partial (max, sum, acc) are merged in a fixed
-// tree order, so the result is deterministic.
+// One thread per (b, h) (flat id = b * Hq + h < B * Hq on a 2D grid of 64-wide workgroups), an
+// online softmax over the sequence's keys in order. No workgroup barriers: with per-thread
+// HD-wide accumulators live across barriers, llvmpipe's compiler took ~25 s for HD = 32.
 
 struct Params { B: u32, Hq: u32, Hkv: u32, Tmax: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -16,18 +16,9 @@ struct Params { B: u32, Hq: u32, Hkv: u32, Tmax: u32, scale: f32, _p0: u32, _p1:
 @group(0) @binding(4) var<storage, read> lens: array<u32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
-const WG: u32 = 32u;
-var<workgroup> sm: array<f32, WG>;
-var<workgroup> sl: array<f32, WG>;
-var<workgroup> sacc: array<f32, WG * HD>;
-
-@compute @workgroup_size(32)
-fn decode_attention(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let row = wid.x + wid.y * nwg.x;
+@compute @workgroup_size(64)
+fn decode_attention(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
   if (row >= p.B * p.Hq) { return; }
   let h = row % p.Hq;
   let b = row / p.Hq;
@@ -39,7 +30,7 @@ fn decode_attention(
   for (var d = 0u; d < HD; d++) { qv[d] = q[qo + d] * p.scale; acc[d] = 0.0; }
   var m = -3.0e38;
   var l = 0.0;
-  for (var j = lid; j < len; j += WG) {
+  for (var j = 0u; j < len; j++) {
     let ko = ((b * p.Tmax + j) * p.Hkv + hk) * HD;
     var s = 0.0;
     for (var d = 0u; d < HD; d++) { s += qv[d] * k_cache[ko + d]; }
@@ -50,25 +41,6 @@ fn decode_attention(
     for (var d = 0u; d < HD; d++) { acc[d] = acc[d] * corr + e * v_cache[ko + d]; }
     m = m_new;
   }
-  sm[lid] = m;
-  sl[lid] = l;
-  for (var d = 0u; d < HD; d++) { sacc[lid * HD + d] = acc[d]; }
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      let o = lid + s;
-      let mm = max(sm[lid], sm[o]);
-      let ca = exp(sm[lid] - mm);
-      let cb = exp(sm[o] - mm);
-      sl[lid] = sl[lid] * ca + sl[o] * cb;
-      for (var d = 0u; d < HD; d++) {
-        sacc[lid * HD + d] = sacc[lid * HD + d] * ca + sacc[o * HD + d] * cb;
-      }
-      sm[lid] = mm;
-    }
-    workgroupBarrier();
-  }
-  let total = sl[0];
-  let inv = select(0.0, 1.0 / total, total > 0.0);
-  for (var d = lid; d < HD; d += WG) { out[qo + d] = sacc[d] * inv; }
+  let inv = select(0.0, 1.0 / l, l > 0.0);
+  for (var d = 0u; d < HD; d++) { out[qo + d] = acc[d] * inv; }
 }

@@ -2,7 +2,7 @@
 // The wrapper prepends kernels/philox.wgsl. CPU reference: tests/gpu/sample_ref.ts.
 // Layout: logits [B, V] f32 row-major, seq_ids [B] u32 (global sequence id), positions [B] u32
 // (position of the token being sampled), tokens [B] u32 (output).
-// One WG-thread workgroup per sequence b (WG is a pipeline constant, a power of two <= 256) (b = wg.x + wg.y * nwg.x < B).
+// One 64-thread workgroup per sequence b (b = wg.x + wg.y * nwg.x < B).
 //
 // Semantics (exactly those of the reference):
 //  - Tokens are ranked by logit, descending, ties broken by lower index. The order uses the
@@ -36,7 +36,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> positions: array<u32>;
 @group(0) @binding(4) var<storage, read_write> tokens: array<u32>;
 
-override WG: u32 = 256u;
+const WG: u32 = 64u;
 const NONE: u32 = 0xffffffffu;
 var<workgroup> red_u: array<u32, WG>;
 var<workgroup> red_i: array<u32, WG>;
@@ -54,14 +54,14 @@ fn above(key: u32, i: u32, tk: u32, ti: u32) -> bool {
   return key > tk || (key == tk && i <= ti);
 }
 
+// Workgroup reductions: every thread combines the WG partials itself in index order, so all get
+// the same value after two barriers (a tree needs log2(WG) + 1; barriers dominate on llvmpipe,
+// where each one also costs compile time).
 fn sum_u(lid: u32, x: u32) -> u32 {
   red_u[lid] = x;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red_u[lid] = red_u[lid] + red_u[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red_u[0];
+  var r = 0u;
+  for (var t = 0u; t < WG; t++) { r += red_u[t]; }
   workgroupBarrier();
   return r;
 }
@@ -69,11 +69,8 @@ fn sum_u(lid: u32, x: u32) -> u32 {
 fn sum_f(lid: u32, x: f32) -> f32 {
   red_f[lid] = x;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red_f[lid] = red_f[lid] + red_f[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red_f[0];
+  var r = 0.0;
+  for (var t = 0u; t < WG; t++) { r += red_f[t]; }
   workgroupBarrier();
   return r;
 }
@@ -92,23 +89,21 @@ fn best_index(lid: u32, base: u32) -> u32 {
   red_u[lid] = bk;
   red_i[lid] = bi;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      let ok = red_u[lid + s];
-      let oi = red_i[lid + s];
-      if (ok > red_u[lid] || (ok == red_u[lid] && oi < red_i[lid])) {
-        red_u[lid] = ok;
-        red_i[lid] = oi;
-      }
+  var rk = red_u[0];
+  var ri = red_i[0];
+  for (var t = 1u; t < WG; t++) {
+    let ok = red_u[t];
+    let oi = red_i[t];
+    if (ok > rk || (ok == rk && oi < ri)) {
+      rk = ok;
+      ri = oi;
     }
-    workgroupBarrier();
   }
-  let r = red_i[0];
   workgroupBarrier();
-  return r;
+  return ri;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn sample(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nwg: vec3<u32>,
@@ -281,9 +276,9 @@ fn sample(
   }
   red_u[lid] = last;
   workgroupBarrier();
-  for (var st = WG / 2u; st > 0u; st >>= 1u) {
-    if (lid < st) { red_u[lid] = max(red_u[lid], red_u[lid + st]); }
-    workgroupBarrier();
+  if (lid == 0u) {
+    var mx = 0u;
+    for (var t = 0u; t < WG; t++) { mx = max(mx, red_u[t]); }
+    tokens[b] = mx - 1u;
   }
-  if (lid == 0u) { tokens[b] = red_u[0] - 1u; }
 }

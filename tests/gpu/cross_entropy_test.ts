@@ -4,8 +4,8 @@ import { crossEntropy, crossEntropyLoss } from "../../lib/gpu/ops/cross_entropy.
 import { crossEntropyRef } from "./cross_entropy_ref.ts";
 import { assertClose, randomF32, runChecked, uniforms } from "./ref_util.ts";
 
-// Shapes: rows 1/7/33, vocab 1/7/257/1000 (64 threads per row: strided loop) and 8200 (256
-// threads per row). Tolerance vs float64: atol 1e-5 + rtol 1e-4 (logits in ±5).
+// Shapes: rows 1/7/33, vocab 1/7/257/1000/8200 (64 threads per row, so wide rows exercise the
+// strided loops). Tolerance vs float64: atol 1e-5 + rtol 1e-4 (logits in ±5).
 const SHAPES: [number, number][] = [[1, 1], [7, 7], [33, 257], [7, 1000], [2, 8200]];
 
 function batch(seed: number, N: number, V: number) {

@@ -4,7 +4,7 @@
  */
 
 import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, gridRows, params, rowWorkgroupSize } from "./launch.ts";
+import { expectDims, expectSize, gridRows, params } from "./launch.ts";
 
 /** Dimensions and gradient scale of a cross-entropy call. */
 export interface CrossEntropyOptions {
@@ -45,9 +45,7 @@ export function crossEntropy(
     throw new GpuError("crossEntropy: dlogits must not alias logits");
   }
   r.dispatch(
-    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd_bwd", {
-      WG: rowWorkgroupSize(o.vocab),
-    }),
+    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd_bwd"),
     params([{ u: o.rows }, { u: o.vocab }, { f: o.factor }, { u: 0 }]),
     [logits.buffer, targets.buffer, mask.buffer, loss.buffer, dlogits.buffer],
     gridRows(o.rows),
@@ -66,9 +64,7 @@ export function crossEntropyLoss(
 ): void {
   check("crossEntropyLoss", logits, targets, mask, loss, o);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd", {
-      WG: rowWorkgroupSize(o.vocab),
-    }),
+    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd"),
     params([{ u: o.rows }, { u: o.vocab }, { f: 0 }, { u: 0 }]),
     [logits.buffer, targets.buffer, mask.buffer, loss.buffer],
     gridRows(o.rows),

@@ -5,7 +5,7 @@
  */
 
 import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, grid1d, gridRows, params } from "./launch.ts";
+import { expectDims, expectSize, grid1d, params } from "./launch.ts";
 
 /** Dimensions of a KV-cache write. */
 export interface KvCacheWriteOptions {
@@ -111,7 +111,7 @@ export function decodeAttention(
       { f: o.scale },
     ]),
     [q.buffer, kCache.buffer, vCache.buffer, lens.buffer, out.buffer],
-    gridRows(o.batch * o.qHeads),
+    grid1d(o.batch * o.qHeads, 64),
     "decode_attention",
   );
 }

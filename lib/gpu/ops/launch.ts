@@ -45,12 +45,3 @@ export function params(fields: ({ u: number } | { f: number })[]): Uint8Array {
   });
   return new Uint8Array(buf);
 }
-
-/**
- * Threads per row for the one-workgroup-per-row kernels (loss, log-probabilities, entropy,
- * sampling): 64 up to 8191 columns, since idle threads and barriers dominate on small rows (on
- * llvmpipe 256 threads made sampling 4-10x slower at V = 152), and 256 for wide rows.
- */
-export function rowWorkgroupSize(cols: number): number {
-  return cols >= 8192 ? 256 : 64;
-}

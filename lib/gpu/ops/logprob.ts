@@ -5,7 +5,7 @@
  */
 
 import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, gridRows, params, rowWorkgroupSize } from "./launch.ts";
+import { expectDims, expectSize, gridRows, params } from "./launch.ts";
 
 /** Dimensions and logit scale of a log-probability or entropy call. */
 export interface LogprobOptions {
@@ -36,7 +36,7 @@ export function logprobForward(
   expectSize("logprobForward", "targets", targets, o.rows);
   expectSize("logprobForward", "logp", logp, o.rows);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_fwd", { WG: rowWorkgroupSize(o.vocab) }),
+    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_fwd"),
     u,
     [logits.buffer, targets.buffer, logp.buffer],
     gridRows(o.rows),
@@ -62,7 +62,7 @@ export function logprobBackward(
     throw new GpuError("logprobBackward: dlogits must not alias logits");
   }
   r.dispatch(
-    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_bwd", { WG: rowWorkgroupSize(o.vocab) }),
+    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_bwd"),
     u,
     [logits.buffer, targets.buffer, g.buffer, dlogits.buffer],
     gridRows(o.rows),
@@ -81,7 +81,7 @@ export function entropyForward(
   expectSize("entropyForward", "logits", logits, o.rows * o.vocab);
   expectSize("entropyForward", "entropy", entropy, o.rows);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("entropy.wgsl"), "entropy_fwd", { WG: rowWorkgroupSize(o.vocab) }),
+    pipeline(r.gpu, kernelSource("entropy.wgsl"), "entropy_fwd"),
     u,
     [logits.buffer, entropy.buffer],
     gridRows(o.rows),

@@ -6,7 +6,7 @@
 
 import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
 import { seedKey } from "../philox.ts";
-import { expectDims, expectSize, gridRows, params, rowWorkgroupSize } from "./launch.ts";
+import { expectDims, expectSize, gridRows, params } from "./launch.ts";
 
 /** Sampling settings and dimensions, all explicit. */
 export interface SampleOptions {
@@ -57,7 +57,7 @@ export function sampleTokens(
   const [lo, hi] = seedKey(o.seed);
   const src = kernelSource("philox.wgsl") + kernelSource("sample.wgsl");
   r.dispatch(
-    pipeline(r.gpu, src, "sample", { WG: rowWorkgroupSize(o.vocab) }),
+    pipeline(r.gpu, src, "sample"),
     params([
       { u: o.batch },
       { u: o.vocab },
