@@ -2,7 +2,9 @@
 // 1 / sampling temperature), forward and backward side by side.
 // Layout: logits [N, V] f32 row-major, targets [N] u32 (< V), logp [N] f32,
 // g [N] f32 (upstream dL/dlogp), dlogits [N, V] f32 = g * scale * (onehot(target) - softmax).
-// One 64-thread workgroup per row; rows on a 2D grid (row = wg.x + wg.y * nwg.x), row < N.
+// Two variants of each entry point: `*_rows` runs one thread per row (row = flat thread id on a 2D
+// grid of 64-wide workgroups, row < N; no barriers), for narrow rows (the wrapper uses it up to
+// V = 1024); the others run one 64-thread workgroup per row (row = wg.x + wg.y * nwg.x < N).
 
 struct Params { N: u32, V: u32, scale: f32, _pad: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -75,6 +77,40 @@ fn logprob_bwd(
   let t = targets[row];
   let gs = g[row] * p.scale;
   for (var i = lid; i < p.V; i += WG) {
+    let onehot = select(0.0, 1.0, i == t);
+    dlogits[base + i] = gs * (onehot - exp(p.scale * logits[base + i] - lse));
+  }
+}
+
+// ---- one thread per row -----------------------------------------------------------------------
+
+fn row_lse_serial(base: u32) -> f32 {
+  var m = -3.0e38;
+  for (var i = 0u; i < p.V; i++) { m = max(m, p.scale * logits[base + i]); }
+  var s = 0.0;
+  for (var i = 0u; i < p.V; i++) { s += exp(p.scale * logits[base + i] - m); }
+  return m + log(s);
+}
+
+// Bindings: 1 logits, 2 targets, 3 logp.
+@compute @workgroup_size(64)
+fn logprob_fwd_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= p.N) { return; }
+  let base = row * p.V;
+  logp[row] = p.scale * logits[base + targets[row]] - row_lse_serial(base);
+}
+
+// Bindings: 1 logits, 2 targets, 3 g, 4 dlogits (overwritten).
+@compute @workgroup_size(64)
+fn logprob_bwd_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = gid.x + gid.y * nwg.x * 64u;
+  if (row >= p.N) { return; }
+  let base = row * p.V;
+  let lse = row_lse_serial(base);
+  let t = targets[row];
+  let gs = g[row] * p.scale;
+  for (var i = 0u; i < p.V; i++) {
     let onehot = select(0.0, 1.0, i == t);
     dlogits[base + i] = gs * (onehot - exp(p.scale * logits[base + i] - lse));
   }

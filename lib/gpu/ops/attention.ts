@@ -41,6 +41,9 @@ function check(o: AttentionOptions): void {
   if (o.qHeads % o.kvHeads !== 0) {
     throw new GpuError(`attention: qHeads ${o.qHeads} is not a multiple of kvHeads ${o.kvHeads}`);
   }
+  if (o.headDim % 4 !== 0) {
+    throw new GpuError(`attention: headDim ${o.headDim} must be a multiple of 4 (vec4 rows)`);
+  }
   if (!Number.isInteger(o.prefix) || o.prefix < 0) {
     throw new GpuError(`attention: prefix must be a non-negative integer, got ${o.prefix}`);
   }

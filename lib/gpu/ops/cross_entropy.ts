@@ -4,7 +4,7 @@
  */
 
 import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, gridRows, params } from "./launch.ts";
+import { expectDims, expectSize, params, rowLaunch } from "./launch.ts";
 
 /** Dimensions and gradient scale of a cross-entropy call. */
 export interface CrossEntropyOptions {
@@ -44,12 +44,13 @@ export function crossEntropy(
   if (dlogits.buffer === logits.buffer) {
     throw new GpuError("crossEntropy: dlogits must not alias logits");
   }
+  const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd_bwd"),
+    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd_bwd" + launch.suffix),
     params([{ u: o.rows }, { u: o.vocab }, { f: o.factor }, { u: 0 }]),
     [logits.buffer, targets.buffer, mask.buffer, loss.buffer, dlogits.buffer],
-    gridRows(o.rows),
-    "cross_entropy_fwd_bwd",
+    launch.wg,
+    "cross_entropy_fwd_bwd" + launch.suffix,
   );
 }
 
@@ -63,11 +64,12 @@ export function crossEntropyLoss(
   o: { rows: number; vocab: number },
 ): void {
   check("crossEntropyLoss", logits, targets, mask, loss, o);
+  const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd"),
+    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd" + launch.suffix),
     params([{ u: o.rows }, { u: o.vocab }, { f: 0 }, { u: 0 }]),
     [logits.buffer, targets.buffer, mask.buffer, loss.buffer],
-    gridRows(o.rows),
-    "cross_entropy_fwd",
+    launch.wg,
+    "cross_entropy_fwd" + launch.suffix,
   );
 }

@@ -93,6 +93,9 @@ export function decodeAttention(
       `decodeAttention: qHeads ${o.qHeads} is not a multiple of kvHeads ${o.kvHeads}`,
     );
   }
+  if (o.headDim % 4 !== 0) {
+    throw new GpuError(`decodeAttention: headDim ${o.headDim} must be a multiple of 4`);
+  }
   const nq = o.batch * o.qHeads * o.headDim;
   expectSize("decodeAttention", "q", q, nq);
   expectSize("decodeAttention", "out", out, nq);

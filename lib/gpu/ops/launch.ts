@@ -45,3 +45,18 @@ export function params(fields: ({ u: number } | { f: number })[]): Uint8Array {
   });
   return new Uint8Array(buf);
 }
+
+/**
+ * Row-wise kernels (loss, log-probabilities, entropy) use one thread per row up to this many
+ * columns and one 64-thread workgroup per row beyond: on llvmpipe the workgroup variant's
+ * barriers made cross-entropy over 2560 x 152 logits ~10x slower, and narrow rows give a GPU
+ * too little work per row to share anyway.
+ */
+export const THREAD_PER_ROW_MAX_COLS = 1024;
+
+/** Entry point suffix and dispatch shape of a row-wise kernel for `rows` rows of `cols` columns. */
+export function rowLaunch(rows: number, cols: number): { suffix: string; wg: [number, number] } {
+  return cols <= THREAD_PER_ROW_MAX_COLS
+    ? { suffix: "_rows", wg: grid1d(rows, 64) }
+    : { suffix: "", wg: gridRows(rows) };
+}

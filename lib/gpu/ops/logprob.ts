@@ -5,7 +5,7 @@
  */
 
 import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, gridRows, params } from "./launch.ts";
+import { expectDims, expectSize, params, rowLaunch } from "./launch.ts";
 
 /** Dimensions and logit scale of a log-probability or entropy call. */
 export interface LogprobOptions {
@@ -35,12 +35,13 @@ export function logprobForward(
   expectSize("logprobForward", "logits", logits, o.rows * o.vocab);
   expectSize("logprobForward", "targets", targets, o.rows);
   expectSize("logprobForward", "logp", logp, o.rows);
+  const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_fwd"),
+    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_fwd" + launch.suffix),
     u,
     [logits.buffer, targets.buffer, logp.buffer],
-    gridRows(o.rows),
-    "logprob_fwd",
+    launch.wg,
+    "logprob_fwd" + launch.suffix,
   );
 }
 
@@ -61,12 +62,13 @@ export function logprobBackward(
   if (dlogits.buffer === logits.buffer) {
     throw new GpuError("logprobBackward: dlogits must not alias logits");
   }
+  const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_bwd"),
+    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_bwd" + launch.suffix),
     u,
     [logits.buffer, targets.buffer, g.buffer, dlogits.buffer],
-    gridRows(o.rows),
-    "logprob_bwd",
+    launch.wg,
+    "logprob_bwd" + launch.suffix,
   );
 }
 
@@ -80,11 +82,12 @@ export function entropyForward(
   const u = uniforms(o);
   expectSize("entropyForward", "logits", logits, o.rows * o.vocab);
   expectSize("entropyForward", "entropy", entropy, o.rows);
+  const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("entropy.wgsl"), "entropy_fwd"),
+    pipeline(r.gpu, kernelSource("entropy.wgsl"), "entropy_fwd" + launch.suffix),
     u,
     [logits.buffer, entropy.buffer],
-    gridRows(o.rows),
-    "entropy_fwd",
+    launch.wg,
+    "entropy_fwd" + launch.suffix,
   );
 }
