@@ -6,7 +6,7 @@ import { acquireGpu, type Gpu } from "../gpu/context.ts";
 import type { JobKind } from "../runner/kind.ts";
 import { checkKinds, type ResourceProvider, runGraph } from "../runner/run.ts";
 import { parseOnly, parseShard, selectGraph } from "../runner/select.ts";
-import { createProgress } from "../runner/progress.ts";
+import { createProgress, stderrProgressOptions } from "../runner/progress.ts";
 import { installStopSignals } from "../runner/signals.ts";
 import { jobStatuses, openStore, storePath } from "../store/mod.ts";
 import { exists } from "../util/fs.ts";
@@ -113,7 +113,14 @@ export async function ablate(opts: AblateOptions, kinds: Map<string, JobKind>): 
 
   await Deno.mkdir(outDir, { recursive: true });
   const store = await openStore(storePath(outDir));
-  const stop = installStopSignals();
+  const progress = createProgress(
+    stderrProgressOptions(opts.jobs, `${outDir}/progress.json`),
+  );
+  const stop = installStopSignals((s) =>
+    progress.note(
+      `${s} received; stopping once running jobs checkpoint (send again to exit at once)`,
+    )
+  );
   const gpu = lazyGpu(opts.adapter);
   try {
     const summary = await runGraph({
@@ -126,7 +133,7 @@ export async function ablate(opts: AblateOptions, kinds: Map<string, JobKind>): 
       retries: opts.retries,
       resources: gpu.provider,
       signal: stop.signal,
-      progress: createProgress({ concurrency: opts.jobs, jsonPath: `${outDir}/progress.json` }),
+      progress,
     });
     console.log(
       `${exp.name}: ${summary.total} jobs: ${summary.alreadyDone} already done, ` +

@@ -14,6 +14,18 @@ export {
   shardPoints,
 } from "./select.ts";
 export type { OnlyFilter, SelectOptions, Shard } from "./select.ts";
-export { createProgress, formatDuration, silentProgress } from "./progress.ts";
-export type { Outcome, ProgressOptions, ProgressSink } from "./progress.ts";
+export {
+  createProgress,
+  estimateRemaining,
+  formatDuration,
+  silentProgress,
+  stderrProgressOptions,
+} from "./progress.ts";
+export type {
+  EstimateInput,
+  Outcome,
+  ProgressOptions,
+  ProgressSink,
+  RunningEstimate,
+} from "./progress.ts";
 export { installStopSignals } from "./signals.ts";

@@ -133,7 +133,7 @@ export async function runGraph(opts: RunOptions): Promise<RunSummary> {
     skipped: 0,
     interrupted: 0,
   };
-  progress.start(graph.jobs.length, alreadyDone);
+  progress.start(graph.jobs.filter((j) => state.get(j.id) !== "done"), alreadyDone);
   await Deno.mkdir(`${opts.outDir}/artifacts`, { recursive: true });
 
   const running = new Map<string, Promise<void>>();

@@ -13,7 +13,7 @@ export function installStopSignals(
   const handlers = names.map((name) => {
     const handler = () => {
       if (controller.signal.aborted) {
-        console.error(`zerogrid: second ${name}; exiting now (uncommitted rows are discarded)`);
+        console.error(`\nzerogrid: second ${name}; exiting now (uncommitted rows are discarded)`);
         Deno.exit(130);
       }
       onFirst(name);
