@@ -5,8 +5,8 @@ import { formatDuration } from "../runner/progress.ts";
 import {
   experiments,
   jobStatuses,
+  type JobStatusRow,
   openStore,
-  statusCounts,
   storePath,
   tableCounts,
 } from "../store/mod.ts";
@@ -15,6 +15,30 @@ import { defaultOutDir, EXIT, guard, loadExperiment, UsageError } from "./common
 
 function firstLine(s: string | null): string {
   return (s ?? "").split("\n")[0].slice(0, 200);
+}
+
+// Status reads the store only when no run holds it, so a `running` row is a run that was killed.
+const STATUS_ORDER = [
+  ["done", "done"],
+  ["running", "interrupted"],
+  ["pending", "pending"],
+  ["failed", "failed"],
+  ["skipped", "skipped"],
+] as const;
+
+/** Per kind, e.g. `pretrain: done 2, pending 1`. */
+function byKind(rows: JobStatusRow[]): { kind: string; text: string }[] {
+  const kinds = [...new Set(rows.map((r) => r.kind))];
+  return kinds.map((kind) => ({
+    kind,
+    text: STATUS_ORDER
+      .map(([s, shown]) =>
+        [shown, rows.filter((r) => r.kind === kind && r.status === s).length] as const
+      )
+      .filter(([, n]) => n > 0)
+      .map(([shown, n]) => `${shown} ${n}`)
+      .join(", "),
+  }));
 }
 
 /** Print the summary of a run directory; returns the exit code. */
@@ -51,28 +75,39 @@ export async function status(spec: string | undefined, out: string | undefined):
     const name = exp?.name ?? (exps.length === 1 ? exps[0].name : undefined);
     console.log(`${outDir}: experiment(s) ${exps.map((e) => e.name).join(", ") || "(none)"}`);
     const statuses = await jobStatuses(store, name);
+    // With a spec, only the jobs of its current plan count; rows left by earlier code versions or
+    // spec edits are summarised apart so they do not read as work still to do.
+    let rows = [...statuses.values()];
+    let stale: typeof rows = [];
     if (exp) {
       const graph = expandGraph(exp, await codeVersion());
-      const done = graph.jobs.filter((j) => statuses.get(j.id)?.status === "done").length;
-      const stale = exp.hash !== exps.find((e) => e.name === exp.name)?.specHash;
+      const ids = new Set(graph.jobs.map((j) => j.id));
+      stale = rows.filter((r) => !ids.has(r.jobId));
+      rows = graph.jobs.map((j) =>
+        statuses.get(j.id) ?? {
+          jobId: j.id,
+          experiment: exp.name,
+          kind: j.kind,
+          label: j.label,
+          status: "pending" as const,
+          attempts: 0,
+          lastStep: null,
+          seconds: null,
+          error: null,
+          errorKind: null,
+        }
+      );
+      const done = rows.filter((r) => r.status === "done").length;
+      const changed = exp.hash !== exps.find((e) => e.name === exp.name)?.specHash;
       console.log(
-        `  plan: ${graph.points.length} points, ${graph.jobs.length} jobs, ${done} done` +
-          (stale ? " (the spec changed since the last run)" : ""),
+        `  plan: ${graph.points.length} points, ${graph.jobs.length} jobs, ${done} done; ` +
+          `code version ${graph.codeVersion}` +
+          (changed ? " (the spec changed since the last run)" : ""),
       );
     }
-    console.log("  jobs by kind and status:");
-    const counts = await statusCounts(store, name);
-    const kinds = [...new Set(counts.map((c) => c.kind))];
-    const order = ["done", "running", "pending", "failed", "skipped"] as const;
-    for (const k of kinds) {
-      const parts = order
-        .map((s) => [s, counts.find((c) => c.kind === k && c.status === s)?.n ?? 0] as const)
-        .filter(([, n]) => n > 0)
-        .map(([s, n]) => `${s} ${n}`);
-      console.log(`    ${k.padEnd(10)} ${parts.join(", ")}`);
-    }
-    const rows = [...statuses.values()];
-    const secs = rows.reduce((a, r) => a + (r.seconds ?? 0), 0);
+    console.log(`  jobs by kind and status${exp ? " (current plan)" : ""}:`);
+    for (const k of byKind(rows)) console.log(`    ${k.kind.padEnd(10)} ${k.text}`);
+    const secs = [...statuses.values()].reduce((a, r) => a + (r.seconds ?? 0), 0);
     console.log(`  compute time recorded: ${formatDuration(secs)}`);
     for (const r of rows.filter((r) => r.status === "failed")) {
       console.log(`  failed  ${r.jobId} ${r.label}: ${firstLine(r.error)}`);
@@ -86,6 +121,14 @@ export async function status(spec: string | undefined, out: string | undefined):
       )
     ) {
       console.log(`  resumable ${r.jobId} ${r.label} (last step ${r.lastStep ?? "-"})`);
+    }
+    if (stale.length) {
+      console.log(
+        `  ${stale.length} stored job(s) are not in the current plan (earlier code versions or ` +
+          `spec edits; kept, unused): ${
+            byKind(stale).map((k) => `${k.kind} ${k.text}`).join("; ")
+          }`,
+      );
     }
     const t = await tableCounts(store);
     console.log(

@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 import { runGraph } from "../../lib/runner/run.ts";
 import { selectGraph } from "../../lib/runner/select.ts";
-import { openStore, queryRows, storePath } from "../../lib/store/mod.ts";
+import { openStore, queryRows, storePath, upsertJobs } from "../../lib/store/mod.ts";
+import { codeVersion, expandGraph } from "../../lib/grid/mod.ts";
+import { loadSpec } from "../../lib/spec/mod.ts";
+import { parseOnly } from "../../lib/runner/select.ts";
+import type { JobKind } from "../../lib/runner/kind.ts";
 import { exists } from "../../lib/util/fs.ts";
 import { counterKind, makeGrid, TEST_EXPERIMENT } from "../runner/fixtures/kinds.ts";
 import type { JobGraph } from "../../lib/grid/types.ts";
@@ -140,6 +144,47 @@ Deno.test("cli: status, export and merge on run directories", async () => {
     }
     assert.equal(missing.code, 1);
     assert.match(missing.stdout, /no results/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("cli: status with a spec counts its current plan and sets other stored jobs apart", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "zg_cli_" });
+  try {
+    const exp = await loadSpec(`${FIX}tiny.yaml`);
+    const graph = selectGraph(expandGraph(exp, await codeVersion()), {
+      only: parseOnly(["seed=0"]),
+    });
+    const noop = (name: string): JobKind => ({ name, run: () => Promise.resolve() });
+    const store = await openStore(storePath(tmp));
+    try {
+      await runGraph({
+        store,
+        outDir: tmp,
+        experiment: { name: exp.name, hash: exp.hash, text: exp.text },
+        graph,
+        kinds: new Map(["pretrain", "rl", "eval"].map((k) => [k, noop(k)])),
+        concurrency: 1,
+        retries: 0,
+        resources: () => Promise.resolve({}),
+        signal: new AbortController().signal,
+      });
+      // A job left by an earlier code version: stored, but not part of the plan any more.
+      const old = { id: "0ld0ld0ld0ld0ld0", kind: "pretrain", config: {}, inputs: {}, label: "x" };
+      await upsertJobs(store, exp.name, [old], "old-code");
+    } finally {
+      await store.close();
+    }
+    const r = await cli(["status", `${FIX}tiny.yaml`, "--out", tmp]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /plan: 4 points, 8 jobs, 4 done; code version [0-9a-f]{16}\n/);
+    assert.match(
+      r.stdout,
+      /\(current plan\):\n +pretrain +done 1, pending 1\n +rl +done 1, pending 1\n +eval +done 2, pending 2\n/,
+    );
+    assert.match(r.stdout, /1 stored job\(s\) are not in the current plan .*: pretrain pending 1/);
+    assert.doesNotMatch(r.stdout, /resumable/);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
