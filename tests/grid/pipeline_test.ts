@@ -240,3 +240,30 @@ Deno.test("labels name the kind and the axis values that reach the job", () => {
     "eval init=instruct method=sft_rl rl.length_reward.enabled=true seed=1",
   );
 });
+
+Deno.test("each job carries its read sections fully resolved: every default filled, axis values in", () => {
+  const g = expandGraph(PAPER, CV);
+  const full = ConfigSchema.parse({}) as JobConfig;
+  for (const p of g.points) {
+    for (const id of Object.values(p.jobs)) {
+      const job = g.jobs.find((j) => j.id === id)!;
+      assert.deepEqual(Object.keys(job.config).sort(), [...STAGE_READS[job.kind as "rl"]].sort());
+      for (const [section, value] of Object.entries(job.config)) {
+        // The same value the point resolved to, and nothing a parse would still have to add.
+        assert.deepEqual(value, p.config[section], `${job.label}: ${section}`);
+        if (isRecord(full[section])) {
+          for (const path of allPaths(ConfigSchema).filter((q) => q.startsWith(`${section}.`))) {
+            if (path.startsWith("model.overrides.")) continue; // optional by design
+            assert.notEqual(getPath(job.config, path), undefined, `${job.label}: ${path} missing`);
+          }
+        }
+      }
+      if (job.kind === "rl") {
+        assert.equal(
+          getPath(job.config, "rl.length_reward.enabled"),
+          p.axes["rl.length_reward.enabled"],
+        );
+      }
+    }
+  }
+});

@@ -126,6 +126,31 @@ Deno.test("runner: runs every job once, in dependency order, within the worker b
   });
 });
 
+Deno.test("runner: every job records code version, Deno version, adapter and its resolved config", async () => {
+  await withDir(async (dir) => {
+    const graph = small();
+    await run(dir, graph, new Map([["counter", counterKind()]]), {
+      // The GPU handed to kinds names its adapter; the runner records that name per attempt.
+      resources: () => Promise.resolve({ gpu: { adapter: "Fake GPU 9000 (test)" } }),
+    });
+    const stored = await rows(
+      dir,
+      `SELECT job_id, code_version, deno_version, adapter, config::VARCHAR AS config,
+         inputs::VARCHAR AS inputs FROM jobs ORDER BY job_id`,
+    );
+    assert.equal(stored.length, graph.jobs.length);
+    const byId = new Map(graph.jobs.map((j) => [j.id, j]));
+    for (const r of stored) {
+      const j = byId.get(String(r.job_id))!;
+      assert.equal(r.code_version, "test-code");
+      assert.equal(r.deno_version, Deno.version.deno);
+      assert.equal(r.adapter, "Fake GPU 9000 (test)");
+      assert.deepEqual(JSON.parse(String(r.config)), j.config);
+      assert.deepEqual(JSON.parse(String(r.inputs)), j.inputs);
+    }
+  });
+});
+
 Deno.test("runner: a rerun skips done jobs and never asks for resources", async () => {
   await withDir(async (dir) => {
     const graph = small();
