@@ -2,7 +2,10 @@
 // The wrapper prepends kernels/philox.wgsl. CPU reference: tests/gpu/sample_ref.ts.
 // Layout: logits [B, V] f32 row-major, seq_ids [B] u32 (global sequence id), positions [B] u32
 // (position of the token being sampled), tokens [B] u32 (output).
-// One 64-thread workgroup per sequence b (b = wg.x + wg.y * nwg.x < B).
+// Two entry points with identical semantics: `sample` runs one 64-thread workgroup per sequence
+// b (b = wg.x + wg.y * nwg.x < B); `sample_rows` runs one thread per sequence (b = flat thread id
+// on a 2D grid of 64-wide workgroups, b < B) with no barriers, for narrow vocabularies (the
+// wrapper uses it up to V = 1024).
 //
 // Semantics (exactly those of the reference):
 //  - Tokens are ranked by logit, descending, ties broken by lower index. The order uses the
@@ -281,4 +284,144 @@ fn sample(
     for (var t = 0u; t < WG; t++) { mx = max(mx, red_u[t]); }
     tokens[b] = mx - 1u;
   }
+}
+
+// ---- one thread per sequence ------------------------------------------------------------------
+// The same algorithm with every workgroup reduction replaced by a serial loop in index order.
+
+fn w_of(l: f32, lmax: f32, inv_t: f32) -> f32 {
+  return exp((l - lmax) * inv_t);
+}
+
+@compute @workgroup_size(64)
+fn sample_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = gid.x + gid.y * nwg.x * 64u;
+  if (b >= p.B) { return; }
+  let base = b * p.V;
+  var best = 0u;
+  var bk = order_key(logits[base]);
+  for (var i = 1u; i < p.V; i++) {
+    let k = order_key(logits[base + i]);
+    if (k > bk) {
+      bk = k;
+      best = i;
+    }
+  }
+  if (p.temperature <= 0.0) {
+    tokens[b] = best;
+    return;
+  }
+  let lmax = logits[base + best];
+  let inv_t = 1.0 / p.temperature;
+  let index_iters = 32u - countLeadingZeros(p.V);
+
+  var tk = 0u;
+  var ti = NONE;
+  if (p.top_k > 0u && p.top_k < p.V) {
+    var lo = 0u;
+    var hi = NONE;
+    for (var it = 0u; it < 32u; it++) {
+      let d = hi - lo;
+      let mid = lo + (d >> 1u) + (d & 1u);
+      var c = 0u;
+      for (var i = 0u; i < p.V; i++) { c += select(0u, 1u, order_key(logits[base + i]) >= mid); }
+      let ok = c >= p.top_k;
+      lo = select(lo, mid, ok);
+      hi = select(mid - 1u, hi, ok);
+    }
+    tk = lo;
+    var cgt = 0u;
+    for (var i = 0u; i < p.V; i++) { cgt += select(0u, 1u, order_key(logits[base + i]) > tk); }
+    let need = p.top_k - cgt;
+    var lo2 = 0u;
+    var hi2 = p.V - 1u;
+    for (var it = 0u; it < index_iters; it++) {
+      let mid = lo2 + (hi2 - lo2) / 2u;
+      var c = 0u;
+      for (var i = 0u; i <= mid; i++) { c += select(0u, 1u, order_key(logits[base + i]) == tk); }
+      let ok = c >= need;
+      hi2 = select(hi2, mid, ok);
+      lo2 = select(mid + 1u, lo2, ok);
+    }
+    ti = lo2;
+  }
+
+  var tp = 0u;
+  var tpi = NONE;
+  if (p.top_p < 1.0) {
+    var zk = 0.0;
+    for (var i = 0u; i < p.V; i++) {
+      let l = logits[base + i];
+      if (above(order_key(l), i, tk, ti)) { zk += w_of(l, lmax, inv_t); }
+    }
+    let goal = p.top_p * zk;
+    var lo = 0u;
+    var hi = NONE;
+    for (var it = 0u; it < 32u; it++) {
+      let d = hi - lo;
+      let mid = lo + (d >> 1u) + (d & 1u);
+      var m = 0.0;
+      for (var i = 0u; i < p.V; i++) {
+        let l = logits[base + i];
+        let k = order_key(l);
+        if (k >= mid && above(k, i, tk, ti)) { m += w_of(l, lmax, inv_t); }
+      }
+      let ok = m >= goal;
+      lo = select(lo, mid, ok);
+      hi = select(mid - 1u, hi, ok);
+    }
+    tp = lo;
+    var mgt = 0.0;
+    for (var i = 0u; i < p.V; i++) {
+      let l = logits[base + i];
+      let k = order_key(l);
+      if (k > tp && above(k, i, tk, ti)) { mgt += w_of(l, lmax, inv_t); }
+    }
+    var lo2 = 0u;
+    var hi2 = p.V - 1u;
+    for (var it = 0u; it < index_iters; it++) {
+      let mid = lo2 + (hi2 - lo2) / 2u;
+      var m = 0.0;
+      for (var i = 0u; i <= mid; i++) {
+        let l = logits[base + i];
+        let k = order_key(l);
+        if (k == tp && above(k, i, tk, ti)) { m += w_of(l, lmax, inv_t); }
+      }
+      let ok = mgt + m >= goal;
+      hi2 = select(hi2, mid, ok);
+      lo2 = select(mid + 1u, lo2, ok);
+    }
+    tpi = lo2;
+  }
+
+  var total = 0.0;
+  var last = NONE;
+  for (var i = 0u; i < p.V; i++) {
+    let l = logits[base + i];
+    let k = order_key(l);
+    if (above(k, i, tk, ti) && above(k, i, tp, tpi)) {
+      let w = w_of(l, lmax, inv_t);
+      total += w;
+      if (w > 0.0) { last = i; }
+    }
+  }
+  let r = philox4x32_10(
+    vec4<u32>(positions[b], seq_ids[b], p.step, 0u),
+    vec2<u32>(p.seed_lo, p.seed_hi),
+  );
+  let goal = philox_uniform(r.x) * total;
+  var acc = 0.0;
+  var chosen = last;
+  for (var i = 0u; i < p.V; i++) {
+    let l = logits[base + i];
+    let k = order_key(l);
+    if (above(k, i, tk, ti) && above(k, i, tp, tpi)) {
+      acc += w_of(l, lmax, inv_t);
+      if (acc > goal) {
+        chosen = i;
+        break;
+      }
+    }
+  }
+  tokens[b] = chosen;
 }

@@ -17,6 +17,9 @@ const CASES: AttnDims[] = [
   { B: 2, T: 7, Hq: 2, Hkv: 2, D: 8, prefix: 7, scale: 0.5 },
   { B: 2, T: 33, Hq: 2, Hkv: 1, D: 32, prefix: 5, scale: 1 / Math.sqrt(32) },
   { B: 3, T: 33, Hq: 4, Hkv: 4, D: 8, prefix: 0, scale: 1 / Math.sqrt(8), lens: [33, 1, 20] },
+  // Padding inside the image prefix, and a prefix longer than the sequence.
+  { B: 2, T: 7, Hq: 2, Hkv: 1, D: 16, prefix: 5, scale: 0.25, lens: [3, 7] },
+  { B: 1, T: 7, Hq: 4, Hkv: 2, D: 8, prefix: 10, scale: 0.3 },
 ];
 
 function optsOf(gpu: Gpu, a: AttnDims): AttentionOptions {

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { acquireGpu, type Gpu, readbackU32, tensor } from "../../lib/gpu/context.ts";
-import { type SampleOptions, sampleTokens } from "../../lib/gpu/ops/sample.ts";
+import {
+  SAMPLE_THREAD_MAX_VOCAB,
+  type SampleOptions,
+  sampleTokensWith,
+  type SampleVariant,
+} from "../../lib/gpu/ops/sample.ts";
 import { keptSet, sampleRef } from "./sample_ref.ts";
 import { randomF32, runChecked } from "./ref_util.ts";
 
@@ -10,16 +15,18 @@ async function sampleGpu(
   seqIds: number[],
   positions: number[],
   o: SampleOptions,
+  variant: SampleVariant = "auto",
 ): Promise<number[]> {
   const out = tensor(gpu, [o.batch]);
   await runChecked(gpu, (r) =>
-    sampleTokens(
+    sampleTokensWith(
       r,
       out,
       tensor(gpu, [o.batch, o.vocab], logits),
       tensor(gpu, [o.batch], Uint32Array.from(seqIds)),
       tensor(gpu, [o.batch], Uint32Array.from(positions)),
       o,
+      variant,
     ));
   return Array.from(await readbackU32(gpu, out));
 }
@@ -47,8 +54,13 @@ Deno.test("sample: GPU tokens equal the CPU reference for the same Philox draw (
         const positions = Array.from({ length: B }, (_, b) => (7 * b + si) % 50);
         const o = { batch: B, vocab: V, seed: 17, step: 3 + si, ...s };
         const want = sampleRef(logits, B, V, seqIds, positions, o);
-        const got = await sampleGpu(gpu, logits, seqIds, positions, o);
-        assert.deepEqual(got, want, `V=${V} settings=${JSON.stringify(s)}`);
+        const variants = V <= SAMPLE_THREAD_MAX_VOCAB ? ["thread", "workgroup"] as const : [
+          "workgroup",
+        ] as const;
+        for (const variant of variants) {
+          const got = await sampleGpu(gpu, logits, seqIds, positions, o, variant);
+          assert.deepEqual(got, want, `${variant} kernel, V=${V} settings=${JSON.stringify(s)}`);
+        }
         draws += B;
       }
     }

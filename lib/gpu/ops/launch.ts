@@ -50,7 +50,8 @@ export function params(fields: ({ u: number } | { f: number })[]): Uint8Array {
  * Row-wise kernels (loss, log-probabilities, entropy) use one thread per row up to this many
  * columns and one 64-thread workgroup per row beyond: on llvmpipe the workgroup variant's
  * barriers made cross-entropy over 2560 x 152 logits ~10x slower, and narrow rows give a GPU
- * too little work per row to share anyway.
+ * too little work per row to share anyway. (A thread makes at most 3 passes over its row, far
+ * below llvmpipe's silent cap of 65535 loop iterations per invocation.)
  */
 export const THREAD_PER_ROW_MAX_COLS = 1024;
 

@@ -6,7 +6,7 @@
 
 import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
 import { seedKey } from "../philox.ts";
-import { expectDims, expectSize, gridRows, params } from "./launch.ts";
+import { expectDims, expectSize, grid1d, gridRows, params } from "./launch.ts";
 
 /** Sampling settings and dimensions, all explicit. */
 export interface SampleOptions {
@@ -37,6 +37,33 @@ export function sampleTokens(
   positions: Tensor,
   o: SampleOptions,
 ): void {
+  sampleTokensWith(r, tokens, logits, seqIds, positions, o, "auto");
+}
+
+/** Which sampling kernel runs: one thread per sequence, one workgroup per sequence, or by width. */
+export type SampleVariant = "auto" | "thread" | "workgroup";
+
+/**
+ * Widest vocabulary for the thread-per-sequence sampler. With top-k and top-p on, one thread runs
+ * about (71 + log2 V) * V loop iterations, and llvmpipe silently stops any invocation's loops
+ * after 65535 iterations in total (measured: a 70000-iteration loop ran 65535 times), so the
+ * thread variant must stay well below V = 800.
+ */
+export const SAMPLE_THREAD_MAX_VOCAB = 512;
+
+/**
+ * sampleTokens with an explicit kernel variant (both give the same tokens; `auto` picks one
+ * thread per sequence up to SAMPLE_THREAD_MAX_VOCAB vocabulary entries). For tests and benches.
+ */
+export function sampleTokensWith(
+  r: Recorder,
+  tokens: Tensor,
+  logits: Tensor,
+  seqIds: Tensor,
+  positions: Tensor,
+  o: SampleOptions,
+  variant: SampleVariant,
+): void {
   expectDims("sampleTokens", { batch: o.batch, vocab: o.vocab });
   if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) {
     throw new GpuError(`sampleTokens: temperature must be finite and >= 0, got ${o.temperature}`);
@@ -54,10 +81,20 @@ export function sampleTokens(
   expectSize("sampleTokens", "seqIds", seqIds, o.batch);
   expectSize("sampleTokens", "positions", positions, o.batch);
   expectSize("sampleTokens", "tokens", tokens, o.batch);
+  if (variant === "thread" && o.vocab > SAMPLE_THREAD_MAX_VOCAB) {
+    throw new GpuError(
+      `sampleTokens: the thread-per-sequence kernel takes at most ${SAMPLE_THREAD_MAX_VOCAB} ` +
+        `vocabulary entries, got ${o.vocab}`,
+    );
+  }
+  const thread = variant === "thread" ||
+    (variant === "auto" && o.vocab <= SAMPLE_THREAD_MAX_VOCAB);
+  const entry = thread ? "sample_rows" : "sample";
+  const wg = thread ? grid1d(o.batch, 64) : gridRows(o.batch);
   const [lo, hi] = seedKey(o.seed);
   const src = kernelSource("philox.wgsl") + kernelSource("sample.wgsl");
   r.dispatch(
-    pipeline(r.gpu, src, "sample"),
+    pipeline(r.gpu, src, entry),
     params([
       { u: o.batch },
       { u: o.vocab },
@@ -69,7 +106,7 @@ export function sampleTokens(
       { f: o.topP },
     ]),
     [logits.buffer, seqIds.buffer, positions.buffer, tokens.buffer],
-    gridRows(o.batch),
-    "sample",
+    wg,
+    entry,
   );
 }
