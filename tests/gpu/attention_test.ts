@@ -97,6 +97,43 @@ Deno.test("attention: GPU forward and backward match the float64 reference on aw
   }
 });
 
+// Per-thread loops run up to T keys (forward, dq) or G * T queries (dk/dv); llvmpipe silently
+// stops an invocation's loops after 65535 iterations in total, so check the preset lengths too.
+Deno.test("attention: a long sequence with wide GQA groups (T 257, D 32, 4 query heads per kv head) matches the reference", async () => {
+  const gpu = await acquireGpu();
+  try {
+    const a: AttnDims = {
+      B: 1,
+      T: 256,
+      Hq: 4,
+      Hkv: 1,
+      D: 32,
+      prefix: 36,
+      scale: 1 / Math.sqrt(32),
+    };
+    const nq = a.B * a.T * a.Hq * a.D, nk = a.B * a.T * a.Hkv * a.D;
+    const qh = randomF32(61, nq), kh = randomF32(62, nk), vh = randomF32(63, nk);
+    const doh = randomF32(64, nq);
+    const o = optsOf(gpu, a);
+    const q = tensor(gpu, [nq], qh), k = tensor(gpu, [nk], kh), v = tensor(gpu, [nk], vh);
+    const dout = tensor(gpu, [nq], doh);
+    const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
+    const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
+    await runChecked(gpu, (r) => {
+      attentionForward(r, out, saved, q, k, v, o);
+      attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, o);
+    });
+    const ref = attentionRef(qh, kh, vh, a);
+    const gref = attentionBackwardRef(qh, kh, vh, doh, a);
+    assertClose("long out", await readback(gpu, out), ref.out, 2e-5, 1e-4);
+    assertClose("long dq", await readback(gpu, dq), gref.dq, 1e-4, 1e-3);
+    assertClose("long dk", await readback(gpu, dk), gref.dk, 1e-4, 1e-3);
+    assertClose("long dv", await readback(gpu, dv), gref.dv, 1e-4, 1e-3);
+  } finally {
+    gpu.device.destroy();
+  }
+});
+
 Deno.test("attention: backward is bit-identical run to run (GQA reduction without atomics)", async () => {
   const gpu = await acquireGpu();
   try {
