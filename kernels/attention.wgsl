@@ -1,7 +1,8 @@
 // Multi-head attention with grouped-query heads, a causal mask with a bidirectional prefix, and
 // optional per-sequence valid lengths; forward and backward side by side.
 // The wrapper (lib/gpu/ops/attention.ts) prepends `const HD: u32 = <head dim>u;` (a multiple of
-// 4: rows are read as vec4) so the per-thread accumulators can live in registers.
+// 4: rows are read as vec4), `const R: u32 = <query rows per thread>u;` and
+// `const RK: u32 = <key rows per thread>u;` so the per-thread accumulators can live in registers.
 //
 // Layouts (row-major, f32):
 //   q, out, dout, dq  [B, T, Hq, HD]     k, v, dk, dv  [B, T, Hkv, HD]
@@ -15,9 +16,10 @@
 // kend(i) = min(len, max(i + 1, prefix)). Rows i >= len are padding: out = 0, saved[0] = 0,
 // and they contribute no gradient.
 //
-// Threads: one per query row (forward, dq) or key row (dk/dv), the sequence position fastest, so
-// neighbouring threads share a head and read the same key (or query) row at the same loop step
-// (a broadcast), and only the trip counts differ. No workgroup memory or barriers: a tiled
+// Threads: one per R consecutive query rows (forward, dq; each key/value load serves R rows) or
+// per RK consecutive key rows (dk/dv), the sequence position fastest, so neighbouring threads share a head
+// and read the same key (or query) row at the same loop step (a broadcast), and only the trip
+// counts differ. No workgroup memory or barriers: a tiled
 // variant with per-thread accumulators live across barriers took llvmpipe's compiler minutes.
 
 struct Params {
@@ -50,8 +52,9 @@ fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 }
 
 // ---- forward --------------------------------------------------------------------------------
-// Thread idx = (b * Hq + h) * T + i (which is also the row's index in saved[0]);
-// idx < B*Hq*T. Online softmax over keys [0, kend(i)).
+// Thread idx = (b * Hq + h) * NB + blk with NB = ceil(T / R) owns rows i = blk * R + r, r < R
+// (R consecutive rows share every key/value load); idx < B*Hq*NB. Online softmax per row over
+// keys [0, kend(i)); a row takes part in step j only while j < kend(i).
 // Bindings: 1 q, 2 k, 3 v, 4 lens, 5 out, 6 saved (writes saved[0]).
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> k: array<vec4<f32>>;
@@ -63,38 +66,70 @@ fn flat_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 @compute @workgroup_size(64)
 fn attention_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = flat_id(gid, nwg);
-  if (idx >= p.B * p.Hq * p.T) { return; }
-  let i = idx % p.T;
-  let h = (idx / p.T) % p.Hq;
-  let b = idx / (p.T * p.Hq);
+  let nb = (p.T + R - 1u) / R;
+  if (idx >= p.B * p.Hq * nb) { return; }
+  let blk = idx % nb;
+  let h = (idx / nb) % p.Hq;
+  let b = idx / (nb * p.Hq);
   let len = seq_len(b);
-  let qo = ((b * p.T + i) * p.Hq + h) * HD4;
-  if (i >= len) {
-    for (var d = 0u; d < HD4; d++) { out[qo + d] = vec4<f32>(0.0); }
-    saved[idx] = 0.0;
-    return;
-  }
   let hk = h / (p.Hq / p.Hkv);
-  var qv: array<vec4<f32>, HD4>;
-  var acc: array<vec4<f32>, HD4>;
-  for (var d = 0u; d < HD4; d++) { qv[d] = q[qo + d] * p.scale; acc[d] = vec4<f32>(0.0); }
-  var m = -3.0e38;
-  var l = 0.0;
-  let kend = key_end(i, len);
-  for (var j = 0u; j < kend; j++) {
-    let ko = ((b * p.T + j) * p.Hkv + hk) * HD4;
-    var s = 0.0;
-    for (var d = 0u; d < HD4; d++) { s += dot(qv[d], k[ko + d]); }
-    let m_new = max(m, s);
-    let corr = exp(m - m_new);
-    let e = exp(s - m_new);
-    l = l * corr + e;
-    for (var d = 0u; d < HD4; d++) { acc[d] = acc[d] * corr + e * v[ko + d]; }
-    m = m_new;
+  var qv: array<array<vec4<f32>, HD4>, R>;
+  var acc: array<array<vec4<f32>, HD4>, R>;
+  var m: array<f32, R>;
+  var l: array<f32, R>;
+  var kend: array<u32, R>;
+  var kmax = 0u;
+  for (var r = 0u; r < R; r++) {
+    let i = blk * R + r;
+    let valid = i < len;
+    kend[r] = select(0u, key_end(i, len), valid);
+    kmax = max(kmax, kend[r]);
+    let qo = ((b * p.T + min(i, p.T - 1u)) * p.Hq + h) * HD4;
+    for (var d = 0u; d < HD4; d++) {
+      qv[r][d] = select(vec4<f32>(0.0), q[qo + d] * p.scale, valid);
+      acc[r][d] = vec4<f32>(0.0);
+    }
+    m[r] = -3.0e38;
+    l[r] = 0.0;
   }
-  let inv = 1.0 / l;
-  for (var d = 0u; d < HD4; d++) { out[qo + d] = acc[d] * inv; }
-  saved[idx] = m + log(l);
+  for (var j = 0u; j < kmax; j++) {
+    let ko = ((b * p.T + j) * p.Hkv + hk) * HD4;
+    var s: array<f32, R>;
+    for (var r = 0u; r < R; r++) { s[r] = 0.0; }
+    for (var d = 0u; d < HD4; d++) {
+      let kk = k[ko + d];
+      for (var r = 0u; r < R; r++) { s[r] += dot(qv[r][d], kk); }
+    }
+    var corr: array<f32, R>;
+    var e: array<f32, R>;
+    for (var r = 0u; r < R; r++) {
+      let on = j < kend[r];
+      let m_new = select(m[r], max(m[r], s[r]), on);
+      corr[r] = exp(m[r] - m_new);
+      e[r] = select(0.0, exp(s[r] - m_new), on);
+      l[r] = l[r] * corr[r] + e[r];
+      m[r] = m_new;
+    }
+    for (var d = 0u; d < HD4; d++) {
+      let vv = v[ko + d];
+      for (var r = 0u; r < R; r++) { acc[r][d] = acc[r][d] * corr[r] + e[r] * vv; }
+    }
+  }
+  for (var r = 0u; r < R; r++) {
+    let i = blk * R + r;
+    if (i < p.T) {
+      let qo = ((b * p.T + i) * p.Hq + h) * HD4;
+      let row = (b * p.Hq + h) * p.T + i;
+      if (i < len) {
+        let inv = 1.0 / l[r];
+        for (var d = 0u; d < HD4; d++) { out[qo + d] = acc[r][d] * inv; }
+        saved[row] = m[r] + log(l[r]);
+      } else {
+        for (var d = 0u; d < HD4; d++) { out[qo + d] = vec4<f32>(0.0); }
+        saved[row] = 0.0;
+      }
+    }
+  }
 }
 
 // ---- backward -------------------------------------------------------------------------------
@@ -124,8 +159,8 @@ fn attention_bwd_delta(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
   d1_saved[n + idx] = s;
 }
 
-// Pass 2: dq. Thread idx = (b * Hq + h) * T + i < B*Hq*T.
-// Bindings: 1 q, 2 k, 3 v, 4 lens, 5 dout, 6 saved, 7 dq.
+// Pass 2: dq. Thread idx = (b * Hq + h) * NB + blk owns rows blk * R + r, r < R, as in the
+// forward; idx < B*Hq*NB. Bindings: 1 q, 2 k, 3 v, 4 lens, 5 dout, 6 saved, 7 dq.
 @group(0) @binding(5) var<storage, read> g_dout: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> g_saved: array<f32>;
 @group(0) @binding(7) var<storage, read_write> g_dq: array<vec4<f32>>;
@@ -133,46 +168,76 @@ fn attention_bwd_delta(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
 @compute @workgroup_size(64)
 fn attention_bwd_dq(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = flat_id(gid, nwg);
+  let nb = (p.T + R - 1u) / R;
+  if (idx >= p.B * p.Hq * nb) { return; }
   let n = p.B * p.Hq * p.T;
-  if (idx >= n) { return; }
-  let i = idx % p.T;
-  let h = (idx / p.T) % p.Hq;
-  let b = idx / (p.T * p.Hq);
+  let blk = idx % nb;
+  let h = (idx / nb) % p.Hq;
+  let b = idx / (nb * p.Hq);
   let len = seq_len(b);
-  let qo = ((b * p.T + i) * p.Hq + h) * HD4;
-  if (i >= len) {
-    for (var d = 0u; d < HD4; d++) { g_dq[qo + d] = vec4<f32>(0.0); }
-    return;
-  }
   let hk = h / (p.Hq / p.Hkv);
-  let lse_i = g_saved[idx];
-  let delta_i = g_saved[n + idx];
-  var qv: array<vec4<f32>, HD4>;
-  var go: array<vec4<f32>, HD4>;
-  var acc: array<vec4<f32>, HD4>;
-  for (var d = 0u; d < HD4; d++) {
-    qv[d] = q[qo + d] * p.scale;
-    go[d] = g_dout[qo + d];
-    acc[d] = vec4<f32>(0.0);
-  }
-  let kend = key_end(i, len);
-  for (var j = 0u; j < kend; j++) {
-    let ko = ((b * p.T + j) * p.Hkv + hk) * HD4;
-    var s = 0.0;
-    var dp = 0.0;
+  var qv: array<array<vec4<f32>, HD4>, R>;
+  var go: array<array<vec4<f32>, HD4>, R>;
+  var acc: array<array<vec4<f32>, HD4>, R>;
+  var lse: array<f32, R>;
+  var delta: array<f32, R>;
+  var kend: array<u32, R>;
+  var kmax = 0u;
+  for (var r = 0u; r < R; r++) {
+    let i = blk * R + r;
+    let valid = i < len;
+    kend[r] = select(0u, key_end(i, len), valid);
+    kmax = max(kmax, kend[r]);
+    let ic = min(i, p.T - 1u);
+    let qo = ((b * p.T + ic) * p.Hq + h) * HD4;
+    let row = (b * p.Hq + h) * p.T + ic;
+    lse[r] = g_saved[row];
+    delta[r] = g_saved[n + row];
     for (var d = 0u; d < HD4; d++) {
-      s += dot(qv[d], k[ko + d]);
-      dp += dot(go[d], v[ko + d]);
+      qv[r][d] = select(vec4<f32>(0.0), q[qo + d] * p.scale, valid);
+      go[r][d] = select(vec4<f32>(0.0), g_dout[qo + d], valid);
+      acc[r][d] = vec4<f32>(0.0);
     }
-    let ds = exp(s - lse_i) * (dp - delta_i);
-    for (var d = 0u; d < HD4; d++) { acc[d] += ds * k[ko + d]; }
   }
-  for (var d = 0u; d < HD4; d++) { g_dq[qo + d] = acc[d] * p.scale; }
+  for (var j = 0u; j < kmax; j++) {
+    let ko = ((b * p.T + j) * p.Hkv + hk) * HD4;
+    var s: array<f32, R>;
+    var dp: array<f32, R>;
+    for (var r = 0u; r < R; r++) {
+      s[r] = 0.0;
+      dp[r] = 0.0;
+    }
+    for (var d = 0u; d < HD4; d++) {
+      let kk = k[ko + d];
+      let vv = v[ko + d];
+      for (var r = 0u; r < R; r++) {
+        s[r] += dot(qv[r][d], kk);
+        dp[r] += dot(go[r][d], vv);
+      }
+    }
+    var ds: array<f32, R>;
+    for (var r = 0u; r < R; r++) {
+      ds[r] = select(0.0, exp(s[r] - lse[r]) * (dp[r] - delta[r]), j < kend[r]);
+    }
+    for (var d = 0u; d < HD4; d++) {
+      let kk = k[ko + d];
+      for (var r = 0u; r < R; r++) { acc[r][d] += ds[r] * kk; }
+    }
+  }
+  for (var r = 0u; r < R; r++) {
+    let i = blk * R + r;
+    if (i < p.T) {
+      let qo = ((b * p.T + i) * p.Hq + h) * HD4;
+      for (var d = 0u; d < HD4; d++) { g_dq[qo + d] = acc[r][d] * p.scale; }
+    }
+  }
 }
 
-// Pass 3: dk, dv. Thread idx = (b * Hkv + hk) * T + j < B*Hkv*T. Loops over the query heads of
-// its group, then over the queries that see key j: i in [lo(j), len) with lo(j) = 0 for prefix
-// keys (j < prefix) and j otherwise.
+// Pass 3: dk, dv. Thread idx = (b * Hkv + hk) * NK + blk with NK = ceil(T / RK) owns keys
+// j = blk * RK + r, r < RK (each query-row load serves RK keys); idx < B*Hkv*NK. Loops over the
+// query heads of its group, then over the queries that see any of its keys, i in [lo, len) with
+// lo = 0 if its first key is in the prefix and that key otherwise; key j takes part in row i
+// only if j < len and (i >= j or j < prefix).
 // Bindings: 1 q, 2 k, 3 v, 4 lens, 5 dout, 6 saved, 7 dk, 8 dv.
 @group(0) @binding(7) var<storage, read_write> g_dk: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> g_dv: array<vec4<f32>>;
@@ -180,47 +245,78 @@ fn attention_bwd_dq(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 @compute @workgroup_size(64)
 fn attention_bwd_dkv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = flat_id(gid, nwg);
-  if (idx >= p.B * p.Hkv * p.T) { return; }
+  let nk = (p.T + RK - 1u) / RK;
+  if (idx >= p.B * p.Hkv * nk) { return; }
   let n = p.B * p.Hq * p.T;
-  let j = idx % p.T;
-  let hk = (idx / p.T) % p.Hkv;
-  let b = idx / (p.T * p.Hkv);
+  let blk = idx % nk;
+  let hk = (idx / nk) % p.Hkv;
+  let b = idx / (nk * p.Hkv);
   let len = seq_len(b);
-  let ko = ((b * p.T + j) * p.Hkv + hk) * HD4;
-  var kv: array<vec4<f32>, HD4>;
-  var vv: array<vec4<f32>, HD4>;
-  var dk: array<vec4<f32>, HD4>;
-  var dv: array<vec4<f32>, HD4>;
-  for (var d = 0u; d < HD4; d++) {
-    kv[d] = k[ko + d] * p.scale;
-    vv[d] = v[ko + d];
-    dk[d] = vec4<f32>(0.0);
-    dv[d] = vec4<f32>(0.0);
+  var kv: array<array<vec4<f32>, HD4>, RK>;
+  var vv: array<array<vec4<f32>, HD4>, RK>;
+  var dk: array<array<vec4<f32>, HD4>, RK>;
+  var dv: array<array<vec4<f32>, HD4>, RK>;
+  for (var r = 0u; r < RK; r++) {
+    let j = blk * RK + r;
+    let ko = ((b * p.T + min(j, p.T - 1u)) * p.Hkv + hk) * HD4;
+    for (var d = 0u; d < HD4; d++) {
+      kv[r][d] = k[ko + d] * p.scale;
+      vv[r][d] = v[ko + d];
+      dk[r][d] = vec4<f32>(0.0);
+      dv[r][d] = vec4<f32>(0.0);
+    }
   }
+  let j0 = blk * RK;
   let group = p.Hq / p.Hkv;
-  let lo = select(j, 0u, j < p.prefix);
-  let hi = select(0u, len, j < len);
+  let lo = select(j0, 0u, j0 < p.prefix);
+  let hi = select(0u, len, j0 < len);
   for (var g = 0u; g < group; g++) {
     let h = hk * group + g;
     for (var i = lo; i < hi; i++) {
       let qo = ((b * p.T + i) * p.Hq + h) * HD4;
       let row = (b * p.Hq + h) * p.T + i;
-      var s = 0.0;
-      var dp = 0.0;
-      for (var d = 0u; d < HD4; d++) {
-        s += dot(q[qo + d], kv[d]);
-        dp += dot(g_dout[qo + d], vv[d]);
+      let lse_i = g_saved[row];
+      let delta_i = g_saved[n + row];
+      var s: array<f32, RK>;
+      var dp: array<f32, RK>;
+      for (var r = 0u; r < RK; r++) {
+        s[r] = 0.0;
+        dp[r] = 0.0;
       }
-      let pr = exp(s - g_saved[row]);
-      let ds = pr * (dp - g_saved[n + row]);
       for (var d = 0u; d < HD4; d++) {
-        dv[d] += pr * g_dout[qo + d];
-        dk[d] += ds * q[qo + d];
+        let qq = q[qo + d];
+        let gg = g_dout[qo + d];
+        for (var r = 0u; r < RK; r++) {
+          s[r] += dot(qq, kv[r][d]);
+          dp[r] += dot(gg, vv[r][d]);
+        }
+      }
+      var pr: array<f32, RK>;
+      var ds: array<f32, RK>;
+      for (var r = 0u; r < RK; r++) {
+        let j = j0 + r;
+        let on = j < len && (i >= j || j < p.prefix);
+        pr[r] = select(0.0, exp(s[r] - lse_i), on);
+        ds[r] = pr[r] * (dp[r] - delta_i);
+      }
+      for (var d = 0u; d < HD4; d++) {
+        let qq = q[qo + d];
+        let gg = g_dout[qo + d];
+        for (var r = 0u; r < RK; r++) {
+          dv[r][d] += pr[r] * gg;
+          dk[r][d] += ds[r] * qq;
+        }
       }
     }
   }
-  for (var d = 0u; d < HD4; d++) {
-    g_dk[ko + d] = dk[d] * p.scale;
-    g_dv[ko + d] = dv[d];
+  for (var r = 0u; r < RK; r++) {
+    let j = j0 + r;
+    if (j < p.T) {
+      let ko = ((b * p.T + j) * p.Hkv + hk) * HD4;
+      for (var d = 0u; d < HD4; d++) {
+        g_dk[ko + d] = dk[r][d] * p.scale;
+        g_dv[ko + d] = dv[r][d];
+      }
+    }
   }
 }

@@ -26,8 +26,19 @@ export function attentionSavedSize(o: AttentionOptions): number {
   return 2 * o.batch * o.qHeads * o.seqLen;
 }
 
+/** Query rows per thread in the forward and dq passes: 64 accumulator floats per row block. */
+export function attentionRowsPerThread(headDim: number): number {
+  return Math.max(1, Math.min(4, Math.floor(64 / headDim)));
+}
+
+/** Key rows per thread in the dk/dv pass: 4 accumulators per key, so half the query blocking. */
+export function attentionKeysPerThread(headDim: number): number {
+  return Math.max(1, Math.min(4, Math.floor(32 / headDim)));
+}
+
 function source(headDim: number): string {
-  return `const HD: u32 = ${headDim}u;\n` + kernelSource("attention.wgsl");
+  return `const HD: u32 = ${headDim}u;\nconst R: u32 = ${attentionRowsPerThread(headDim)}u;\n` +
+    `const RK: u32 = ${attentionKeysPerThread(headDim)}u;\n` + kernelSource("attention.wgsl");
 }
 
 function check(o: AttentionOptions): void {
@@ -90,7 +101,7 @@ export function attentionForward(
     pl,
     uniforms(o),
     [q.buffer, k.buffer, v.buffer, lens, out.buffer, saved.buffer],
-    grid1d(o.batch * o.seqLen * o.qHeads, 64),
+    grid1d(o.batch * o.qHeads * Math.ceil(o.seqLen / attentionRowsPerThread(o.headDim)), 64),
     "attention_fwd",
   );
 }
@@ -127,6 +138,10 @@ export function attentionBackward(
   const u = uniforms(o);
   const lens = o.lengths?.buffer ?? q.buffer;
   const rows = grid1d(o.batch * o.seqLen * o.qHeads, 64);
+  const blocks = grid1d(
+    o.batch * o.qHeads * Math.ceil(o.seqLen / attentionRowsPerThread(o.headDim)),
+    64,
+  );
   r.dispatch(
     pipeline(r.gpu, src, "attention_bwd_delta"),
     u,
@@ -138,14 +153,14 @@ export function attentionBackward(
     pipeline(r.gpu, src, "attention_bwd_dq"),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dq.buffer],
-    rows,
+    blocks,
     "attention_bwd_dq",
   );
   r.dispatch(
     pipeline(r.gpu, src, "attention_bwd_dkv"),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dk.buffer, dv.buffer],
-    grid1d(o.batch * o.seqLen * o.kvHeads, 64),
+    grid1d(o.batch * o.kvHeads * Math.ceil(o.seqLen / attentionKeysPerThread(o.headDim)), 64),
     "attention_bwd_dkv",
   );
 }
