@@ -52,11 +52,10 @@ async function walk(root: string, rel: string, out: string[]) {
   }
 }
 
-// Memoised per process: the sources do not change while a run is going.
-let memo: Promise<string> | undefined;
-
-/** The code version of this checkout (computed once per process). */
+/**
+ * The code version of this checkout. Not memoised (no module state): a command computes it once
+ * and passes it down, and a long-lived caller sees edits made since its last call.
+ */
 export function codeVersion(): Promise<string> {
-  memo ??= computeCodeVersion();
-  return memo;
+  return computeCodeVersion();
 }
