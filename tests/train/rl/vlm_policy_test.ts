@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { acquireGpu, type Gpu } from "../../../lib/gpu/context.ts";
+import { acquireGpu, type Gpu, tensor } from "../../../lib/gpu/context.ts";
+import { grpoLossScratch, recordGrpoLoss } from "../../../lib/gpu/ops/grpo_loss.ts";
+import {
+  completionMask,
+  groupAdvantages,
+  sequenceWeights,
+} from "../../../lib/train/rl/objective.ts";
+import { scoreRollouts } from "../../../lib/train/rl/rollout.ts";
 import { modelConfig } from "../../../lib/model/config.ts";
 import { createGpuModel, forwardLogits } from "../../../lib/model/gpu_model.ts";
 import { initParams } from "../../../lib/model/params.ts";
@@ -125,6 +132,76 @@ Deno.test("vlm policy: sampling is a pure function of (seed, step), KV and recom
       const row = logits.subarray(at * VOCAB_SIZE, (at + 1) * VOCAB_SIZE);
       assert.equal(tok, row.indexOf(Math.max(...row)), `greedy token ${k}`);
     });
+  } finally {
+    gpu.device.destroy();
+  }
+});
+
+Deno.test("vlm policy: one GRPO update lowers the surrogate loss and raises the rewarded completion", async () => {
+  const gpu = await acquireGpu();
+  try {
+    const policy = vlmPolicy(gpu, tinyModel(gpu, 2), { temperature: 1, generate: kvGenerate });
+    const [prompt] = satRlTask(pool, "r1_zero").prompts(2, 1);
+    const G = 4;
+    const samples = await policy.generate({
+      prompts: [prompt],
+      groupSize: G,
+      maxCompletion: 6,
+      temperature: 1,
+      topP: 1,
+      topK: 0,
+      seed: 2,
+      step: 0,
+    });
+    const good = `<think> </think> <answer> ${prompt.answer} </answer>`;
+    samples[0] = { tokens: encode(good), text: good, truncated: false };
+    const rows = samples.map(() => prompt);
+    const scored = scoreRollouts(rows, samples, {
+      rewards: { format: 1, accuracy: 1 },
+      length_reward: { enabled: false, weight: 0, cap: 1 },
+      reflection_words: [],
+    });
+    const adv = groupAdvantages(scored.map((x) => x.reward), G, true);
+    assert.ok(adv[0] > 0 && adv.slice(1).every((a) => a < 0), `advantages ${adv}`);
+    const batch = policy.prepare(rows, samples);
+    const n = batch.rows * batch.cols;
+    const mask = completionMask(
+      batch.positions,
+      samples.map(() => false),
+      batch.rows,
+      batch.cols,
+      false,
+    );
+    const w = sequenceWeights("grpo", mask, batch.rows, batch.cols, 6);
+    const before = await policy.logprobs(batch);
+    // The surrogate at the new weights, with the old log-probs as the ratio's denominator.
+    const surrogate = (lp: Float32Array) => {
+      let l = 0;
+      for (let i = 0; i < batch.rows; i++) {
+        for (const p of batch.positions[i]) l -= w[i] * Math.exp(lp[p] - before[p]) * adv[i];
+      }
+      return l;
+    };
+    const t = (d: Float32Array<ArrayBuffer>) => tensor(gpu, [d.length], d);
+    const scratch = grpoLossScratch(gpu, batch.rows, batch.cols);
+    const gn = await policy.update(batch, (r, logp) => {
+      recordGrpoLoss(r, {
+        logp,
+        oldLogp: logp,
+        refLogp: logp,
+        mask: t(mask),
+        advantages: t(new Float32Array(adv)),
+        weights: t(w),
+        ...scratch,
+      }, { epsLow: 0.2, epsHigh: 0.2, beta: 0 });
+      return scratch.dlogp;
+    }, { lr: 1e-4, weightDecay: 0, gradClip: 0 });
+    assert.ok(gn > 0);
+    assert.equal(n, before.length);
+    const after = await policy.logprobs(batch);
+    const sum = (lp: Float32Array, i: number) => batch.positions[i].reduce((a, p) => a + lp[p], 0);
+    assert.ok(surrogate(after) < surrogate(before), `${surrogate(after)} >= ${surrogate(before)}`);
+    assert.ok(sum(after, 0) > sum(before, 0), "the rewarded completion did not become likelier");
   } finally {
     gpu.device.destroy();
   }
