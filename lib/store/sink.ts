@@ -57,6 +57,13 @@ export function createJobSink(jobId: string, resumedFrom = -1): JobSink {
   const see = (step: number) => {
     if (step > max) max = step;
   };
+  const clear = () => {
+    steps = [];
+    names = [];
+    values = [];
+    evals = [];
+    comps = [];
+  };
 
   return {
     jobId,
@@ -119,20 +126,10 @@ export function createJobSink(jobId: string, resumedFrom = -1): JobSink {
           }
         });
       }
-      steps = [];
-      names = [];
-      values = [];
-      evals = [];
-      comps = [];
+      clear();
       return total;
     },
-    discard() {
-      steps = [];
-      names = [];
-      values = [];
-      evals = [];
-      comps = [];
-    },
+    discard: clear,
   };
 }
 

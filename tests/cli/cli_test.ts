@@ -1,15 +1,14 @@
 /** The CLI as a user runs it: `main.ts` in a subprocess; exit codes, output, and what is written. */
 import assert from "node:assert/strict";
 import { runGraph } from "../../lib/runner/run.ts";
-import { selectGraph } from "../../lib/runner/select.ts";
+import { parseOnly, selectGraph } from "../../lib/runner/select.ts";
 import { openStore, queryRows, storePath, upsertJobs } from "../../lib/store/mod.ts";
 import { codeVersion, expandGraph } from "../../lib/grid/mod.ts";
 import { loadSpec } from "../../lib/spec/mod.ts";
-import { parseOnly } from "../../lib/runner/select.ts";
 import type { JobKind } from "../../lib/runner/kind.ts";
 import { exists } from "../../lib/util/fs.ts";
-import { counterKind, makeGrid, TEST_EXPERIMENT } from "../runner/fixtures/kinds.ts";
-import type { JobGraph } from "../../lib/grid/types.ts";
+import { makeGrid } from "../runner/fixtures/kinds.ts";
+import { runInto } from "../runner/fixtures/run_grid.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const FIX = new URL("./fixtures/", import.meta.url).pathname;
@@ -23,25 +22,6 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function runInto(dir: string, graph: JobGraph): Promise<void> {
-  const store = await openStore(storePath(dir));
-  try {
-    await runGraph({
-      store,
-      outDir: dir,
-      experiment: TEST_EXPERIMENT,
-      graph,
-      kinds: new Map([["counter", counterKind()]]),
-      concurrency: 2,
-      retries: 0,
-      resources: () => Promise.resolve({}),
-      signal: new AbortController().signal,
-    });
-  } finally {
-    await store.close();
-  }
 }
 
 Deno.test("cli: a spec error prints every problem with its line, exits 2 and writes nothing", async () => {

@@ -3,29 +3,15 @@
  * the middle, rerun to completion, and must then hold exactly the rows of an uninterrupted run.
  */
 import assert from "node:assert/strict";
-import { runGraph } from "../../lib/runner/run.ts";
 import { jobStatuses, openStore, storePath } from "../../lib/store/mod.ts";
-import { counterKind, TEST_EXPERIMENT } from "./fixtures/kinds.ts";
-import { killGrid } from "./fixtures/run_grid.ts";
+import { killGrid, runInto } from "./fixtures/run_grid.ts";
 import { duplicateMetricKeys, snapshot } from "./fixtures/snapshot.ts";
 
 const FIXTURE = new URL("./fixtures/run_grid.ts", import.meta.url).pathname;
 
 /** An uninterrupted in-process run of the same grid. */
 async function reference(dir: string): Promise<Record<string, unknown[]>> {
-  const store = await openStore(storePath(dir));
-  const summary = await runGraph({
-    store,
-    outDir: dir,
-    experiment: TEST_EXPERIMENT,
-    graph: killGrid(),
-    kinds: new Map([["counter", counterKind()]]),
-    concurrency: 2,
-    retries: 0,
-    resources: () => Promise.resolve({}),
-    signal: new AbortController().signal,
-  });
-  await store.close();
+  const summary = await runInto(dir, killGrid());
   assert.equal(summary.done, killGrid().jobs.length);
   return snapshot(storePath(dir));
 }

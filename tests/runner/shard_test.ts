@@ -1,6 +1,5 @@
 /** Shards and filters: `--shard i/n` partitions points; merged shard stores equal a single run. */
 import assert from "node:assert/strict";
-import { runGraph } from "../../lib/runner/run.ts";
 import {
   closure,
   filterPoints,
@@ -11,30 +10,11 @@ import {
   shardPoints,
 } from "../../lib/runner/select.ts";
 import { mergeStores, openStore, storePath } from "../../lib/store/mod.ts";
-import type { JobGraph } from "../../lib/grid/types.ts";
-import { counterKind, makeGrid, TEST_EXPERIMENT } from "./fixtures/kinds.ts";
+import { makeGrid } from "./fixtures/kinds.ts";
+import { runInto } from "./fixtures/run_grid.ts";
 import { duplicateMetricKeys, snapshot } from "./fixtures/snapshot.ts";
 
 const grid = () => makeGrid({ seeds: [0, 1, 2], arms: ["a", "b"], steps: 8, every: 3 });
-
-async function runInto(dir: string, graph: JobGraph): Promise<void> {
-  const store = await openStore(storePath(dir));
-  try {
-    await runGraph({
-      store,
-      outDir: dir,
-      experiment: TEST_EXPERIMENT,
-      graph,
-      kinds: new Map([["counter", counterKind()]]),
-      concurrency: 2,
-      retries: 0,
-      resources: () => Promise.resolve({}),
-      signal: new AbortController().signal,
-    });
-  } finally {
-    await store.close();
-  }
-}
 
 Deno.test("select: shards partition the points and carry each point's dependency closure", () => {
   const g = grid();
