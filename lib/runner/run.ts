@@ -31,8 +31,8 @@ import { type ProgressSink, silentProgress } from "./progress.ts";
 
 /** A configuration problem that stops a run before it starts (e.g. an unknown job kind). */
 export class RunnerError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "RunnerError";
   }
 }
@@ -137,11 +137,17 @@ export async function runGraph(opts: RunOptions): Promise<RunSummary> {
   await Deno.mkdir(`${opts.outDir}/artifacts`, { recursive: true });
 
   const running = new Map<string, Promise<void>>();
+  // A job's own failures are recorded by `execute`; what escapes it (the store cannot be
+  // written, say) stops scheduling, lets the running jobs settle, and is rethrown below.
+  let fatal: { job: Job; error: unknown } | undefined;
   const launch = (job: Job) => {
     state.set(job.id, "running");
     const p = execute(opts, job, progress).then((outcome) => {
       state.set(job.id, outcome.state);
       if (outcome.message) reasons.set(job.id, outcome.message);
+    }, (error) => {
+      state.set(job.id, "interrupted");
+      fatal ??= { job, error };
     }).finally(() => running.delete(job.id));
     running.set(job.id, p);
   };
@@ -158,14 +164,19 @@ export async function runGraph(opts: RunOptions): Promise<RunSummary> {
         const dep = byId.get(bad)!;
         const why = `dependency ${dep.kind} ${dep.label} (${bad}) ${state.get(bad)}` +
           (reasons.has(bad) ? `: ${reasons.get(bad)}` : "");
-        await skipJob(store, job.id, why);
+        try {
+          await skipJob(store, job.id, why);
+        } catch (error) {
+          fatal ??= { job, error };
+          break;
+        }
         state.set(job.id, "skipped");
         reasons.set(job.id, why);
         summary.skipped++;
         progress.jobEnded(job, "skipped", 0, why);
         continue;
       }
-      if (signal.aborted || running.size >= opts.concurrency) continue;
+      if (signal.aborted || fatal || running.size >= opts.concurrency) continue;
       const ready = deps.every((d) =>
         state.has(d) ? state.get(d) === "done" : stored.get(d)?.status === "done"
       );
@@ -181,6 +192,13 @@ export async function runGraph(opts: RunOptions): Promise<RunSummary> {
     else if (s === "interrupted" || s === "waiting") summary.interrupted++;
   }
   await progress.finish();
+  if (fatal) {
+    const { job, error } = fatal;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new RunnerError(`run stopped: recording job ${job.kind} ${job.id} failed: ${why}`, {
+      cause: error,
+    });
+  }
   return summary;
 }
 

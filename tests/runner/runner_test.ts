@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import type { JobGraph } from "../../lib/grid/types.ts";
 import type { JobKind } from "../../lib/runner/kind.ts";
 import { runGraph, RunnerError, type RunOptions, type RunSummary } from "../../lib/runner/run.ts";
-import { jobStatuses, openStore, queryRows, storePath } from "../../lib/store/mod.ts";
+import {
+  jobStatuses,
+  openStore,
+  queryRows,
+  type Store,
+  StoreError,
+  storePath,
+} from "../../lib/store/mod.ts";
 import {
   boomKind,
   type CounterHooks,
@@ -333,6 +340,57 @@ Deno.test("runner: unknown job kinds are refused before anything runs", async ()
       assert.equal(Number(n[0].n), 0);
     } finally {
       await store.close();
+    }
+  });
+});
+
+Deno.test("runner: a store that cannot be written stops the run with the job named, after running jobs settle", async () => {
+  await withDir(async (dir) => {
+    const graph = small();
+    const inner = await openStore(storePath(dir));
+    let broken = false;
+    let settled = 0;
+    // The store fails (disk full, say) from the moment the first job finishes its last step.
+    const store: Store = {
+      ...inner,
+      write: (fn) =>
+        broken ? Promise.reject(new StoreError("disk full", inner.path)) : inner.write(fn),
+    };
+    const firstId = graph.jobs[0].id;
+    const counter = counterKind({
+      onStep: async (ctx, step) => {
+        if (ctx.job.id === firstId && step === 11) broken = true;
+        await new Promise((r) => setTimeout(r, 2));
+      },
+    });
+    const kind: JobKind = {
+      name: "counter",
+      run: (ctx) => counter.run(ctx).finally(() => settled++),
+    };
+    try {
+      await assert.rejects(
+        runGraph({
+          store,
+          outDir: dir,
+          experiment: TEST_EXPERIMENT,
+          graph,
+          kinds: new Map([["counter", kind]]),
+          concurrency: 2,
+          retries: 0,
+          resources: () => Promise.resolve({}),
+          signal: new AbortController().signal,
+        }),
+        (e) =>
+          e instanceof RunnerError && e.cause instanceof StoreError &&
+          /^run stopped: recording job counter [0-9a-f]{16} failed: .*disk full/.test(e.message),
+      );
+      // Both jobs that were running came to an end before runGraph returned; none started after.
+      assert.equal(settled, 2);
+      const st = await jobStatuses(inner);
+      assert.notEqual(st.get(firstId)!.status, "done");
+      assert.equal([...st.values()].filter((r) => r.attempts > 0).length, 2);
+    } finally {
+      await inner.close();
     }
   });
 });
