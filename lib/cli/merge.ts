@@ -25,6 +25,8 @@ export function mergeCommand(args: string[]): Promise<number> {
     if (shards.includes(storePath(values.out.replace(/\/$/, "")))) {
       throw new UsageError("merge: --out must differ from every shard");
     }
+    // Every shard must open before the merged directory is created, so a bad shard writes nothing.
+    for (const path of shards) await (await openStore(path, { readOnly: true })).close();
     await Deno.mkdir(`${values.out}/artifacts`, { recursive: true });
     const store = await openStore(storePath(values.out));
     try {

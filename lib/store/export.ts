@@ -1,5 +1,5 @@
 /** `export --parquet DIR`: every table of a store as one Parquet file. */
-import { sqlString, type Store } from "./db.ts";
+import { sqlString, type Store, StoreError } from "./db.ts";
 import { TABLES } from "./schema.ts";
 
 /** Sort keys that make exported files deterministic for equal contents. */
@@ -23,10 +23,17 @@ export async function exportParquet(
   const out: { table: string; file: string; rows: number }[] = [];
   for (const t of TABLES) {
     const file = `${dir}/${t}.parquet`;
-    const res = await store.con.run(
-      `COPY (SELECT * FROM ${t} ORDER BY ${ORDER[t]}) TO ${sqlString(file)} (FORMAT parquet)`,
-    );
-    out.push({ table: t, file, rows: Number(res.rowsChanged) });
+    let rows: number;
+    try {
+      const res = await store.con.run(
+        `COPY (SELECT * FROM ${t} ORDER BY ${ORDER[t]}) TO ${sqlString(file)} (FORMAT parquet)`,
+      );
+      rows = Number(res.rowsChanged);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new StoreError(`cannot export table ${t} to ${file}: ${msg}`, store.path, { cause: e });
+    }
+    out.push({ table: t, file, rows });
   }
   return out;
 }

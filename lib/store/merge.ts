@@ -6,7 +6,7 @@
  * store keeps the rows of the most complete copy (done > failed > skipped > running > pending;
  * the first shard wins ties), so no metric (job_id, step, name) is counted twice.
  */
-import { queryRows, sqlString, type Store } from "./db.ts";
+import { queryRows, sqlString, type Store, StoreError } from "./db.ts";
 import { copyDir, exists, removeIfExists } from "../util/fs.ts";
 
 const JOB_TABLES = ["metrics", "evaluations", "completions", "artifacts", "checkpoints"] as const;
@@ -34,7 +34,12 @@ export async function mergeStores(
   const results: MergeResult[] = [];
   for (const [i, path] of shardStores.entries()) {
     const alias = `shard_${i}`;
-    await out.con.run(`ATTACH ${sqlString(path)} AS ${alias} (READ_ONLY)`);
+    try {
+      await out.con.run(`ATTACH ${sqlString(path)} AS ${alias} (READ_ONLY)`);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new StoreError(`cannot read shard store: ${msg}`, path, { cause: e });
+    }
     try {
       const take = (await queryRows(
         out.con,

@@ -124,6 +124,14 @@ Deno.test("cli: status, export and merge on run directories", async () => {
     }
     assert.equal(missing.code, 1);
     assert.match(missing.stdout, /no results/);
+
+    // A shard that is not a store is named, and the merged directory is not even created.
+    await Deno.mkdir(`${tmp}/junk`);
+    await Deno.writeTextFile(`${tmp}/junk/store.duckdb`, "not a database");
+    const bad = await cli(["merge", "--out", `${tmp}/m2`, `${tmp}/s0`, `${tmp}/junk`]);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /junk\/store\.duckdb: cannot open store/);
+    assert.equal(await exists(`${tmp}/m2`), false);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
