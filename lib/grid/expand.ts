@@ -31,6 +31,11 @@ export function pointKey(entries: readonly Entry[]): string {
  * (same key) keep their first occurrence.
  */
 export function assignments(exp: Experiment): Entry[][] {
+  return keyedAssignments(exp).map((a) => a.entries);
+}
+
+/** {@link assignments} with each one's point key (computed once, reused by the expansion). */
+function keyedAssignments(exp: Experiment): { key: string; entries: Entry[] }[] {
   const axisIndex = new Map(exp.axes.map((a, i) => [a.path, i]));
   const groupOf = new Map<string, string[]>();
   for (const g of exp.linked) for (const p of g) groupOf.set(p, g);
@@ -45,15 +50,17 @@ export function assignments(exp: Experiment): Entry[][] {
     for (const m of members) placed.add(m.path);
     units.push(axis.values.map((_, i) => members.map((m): Entry => [m.path, m.values[i]])));
   }
+  // Linked members that are not adjacent axes come out of their unit in group order.
+  const needsSort = exp.linked.length > 0;
 
   const excludes = exp.exclude.map((e) => Object.entries(e).map(([k, v]) => [k, canonicalJson(v)]));
-  const out: Entry[][] = [];
+  const out: { key: string; entries: Entry[] }[] = [];
   const seen = new Set<string>();
   const push = (entries: Entry[]) => {
     const key = pointKey(entries);
     if (seen.has(key)) return;
     seen.add(key);
-    out.push(entries);
+    out.push({ key, entries });
   };
 
   const total = units.reduce((n, u) => n * u.length, 1);
@@ -61,18 +68,20 @@ export function assignments(exp: Experiment): Entry[][] {
   for (let n = 0; n < total; n++) {
     const entries: Entry[] = [];
     for (let u = 0; u < units.length; u++) entries.push(...units[u][idx[u]]);
-    entries.sort((a, b) => axisIndex.get(a[0])! - axisIndex.get(b[0])!);
-    const canon = new Map(entries.map(([p, v]) => [p, v]));
-    const excluded = excludes.some((ex) =>
-      ex.every(([k, cv]) => canon.has(k) && canonicalJson(canon.get(k)!) === cv)
-    );
+    if (needsSort) entries.sort((a, b) => axisIndex.get(a[0])! - axisIndex.get(b[0])!);
+    let excluded = false;
+    if (excludes.length) {
+      const canon = new Map(entries.map(([p, v]) => [p, v]));
+      excluded = excludes.some((ex) =>
+        ex.every(([k, cv]) => canon.has(k) && canonicalJson(canon.get(k)!) === cv)
+      );
+    }
     if (!excluded) push(entries);
     for (let u = units.length - 1; u >= 0; u--) {
       if (++idx[u] < units[u].length) break;
       idx[u] = 0;
     }
   }
-
   for (const inc of exp.include) {
     const entries: Entry[] = [];
     for (const axis of exp.axes) {
@@ -114,15 +123,16 @@ export function expandPoints(exp: Experiment): ResolvedPoint[] {
   const base = deepFreeze(structuredClone(exp.base));
   const sectionMemo = new Map<string, z.ZodSafeParseResult<unknown>>();
   const reported = new Set<string>();
-  for (const entries of assignments(exp)) {
-    const key = pointKey(entries);
+  const sectionOf = new Map<string, string>();
+  for (const { key, entries } of keyedAssignments(exp)) {
     // The base is already valid and the schema's rules never span two top-level sections, so
     // re-validating the sections an override touches validates the whole config.
     const config: JobConfig = { ...base };
     let ok = true;
     const bySection = new Map<string, Entry[]>();
     for (const e of entries) {
-      const section = e[0].split(".")[0];
+      let section = sectionOf.get(e[0]);
+      if (section === undefined) sectionOf.set(e[0], section = e[0].split(".")[0]);
       if (!bySection.has(section)) bySection.set(section, []);
       bySection.get(section)!.push(e);
     }

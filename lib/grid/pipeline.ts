@@ -78,42 +78,45 @@ export function expandGraph(experiment: Experiment, codeVersion: string): JobGra
   const objectNo = new WeakMap<object, number>();
   let nextObjectNo = 0;
   const idOfShort = new Map<string, string>();
+  const text = (v: ConfigValue) => {
+    if (v === null || typeof v !== "object") return canonicalJson(v);
+    let t = objectText.get(v);
+    if (t === undefined) objectText.set(v, t = canonicalJson(v));
+    return t;
+  };
+  const ref = (v: ConfigValue) => {
+    if (v === null || typeof v !== "object") return canonicalJson(v);
+    let n = objectNo.get(v);
+    if (n === undefined) objectNo.set(v, n = nextObjectNo++);
+    return `#${n}`;
+  };
   for (const rp of resolved) {
-    const text = (k: string) => {
-      const v = rp.config[k];
-      if (v === null || typeof v !== "object") return canonicalJson(v);
-      let t = objectText.get(v);
-      if (t === undefined) objectText.set(v, t = canonicalJson(v));
-      return t;
-    };
-    const ref = (k: string) => {
-      const v = rp.config[k];
-      if (v === null || typeof v !== "object") return canonicalJson(v);
-      let n = objectNo.get(v);
-      if (n === undefined) objectNo.set(v, n = nextObjectNo++);
-      return `#${n}`;
-    };
+    const cfg = rp.config;
     const roles: Record<string, string> = {};
     let prev: string | undefined;
-    const chainReads = new Set<string>();
-    for (const kind of stagesFor(rp.config)) {
-      const inputs: Record<string, string> = prev === undefined ? {} : { model: prev };
-      for (const k of STAGE_READS[kind]) chainReads.add(k);
-      const short = `${kind}|${prev ?? ""}|${STAGE_READS[kind].map(ref).join("|")}`;
+    const stages = stagesFor(cfg);
+    for (let s = 0; s < stages.length; s++) {
+      const kind = stages[s];
+      const reads = STAGE_READS[kind];
+      let short = `${kind}|${prev ?? ""}`;
+      for (const k of reads) short += `|${ref(cfg[k])}`;
       let id = idOfShort.get(short);
+      const inputs: Record<string, string> = prev === undefined ? {} : { model: prev };
       if (id === undefined) {
         // Same bytes as canonicalJson({kind, slice, inputs, codeVersion}); keys in sorted order.
-        const slice = SORTED_READS[kind].map((k) => `${JSON.stringify(k)}:${text(k)}`);
+        const slice = SORTED_READS[kind].map((k) => `${JSON.stringify(k)}:${text(cfg[k])}`);
         const payload = `{"codeVersion":${JSON.stringify(codeVersion)},"inputs":${
           canonicalJson(inputs)
         },"kind":${JSON.stringify(kind)},"slice":{${slice.join(",")}}}`;
         idOfShort.set(short, id = hash16(payload));
       }
       if (!jobs.has(id)) {
+        // The label names the axes that reach this job through any stage of its chain.
+        const chainReads = new Set(stages.slice(0, s + 1).flatMap((k) => STAGE_READS[k]));
         jobs.set(id, {
           id,
           kind,
-          config: configSlice(kind, rp.config),
+          config: configSlice(kind, cfg),
           inputs,
           label: jobLabel(kind, rp.axes, chainReads),
         });
@@ -121,7 +124,7 @@ export function expandGraph(experiment: Experiment, codeVersion: string): JobGra
       roles[STAGE_ROLE[kind]] = id;
       prev = id;
     }
-    points.push({ key: rp.key, axes: rp.axes, config: rp.config, jobs: roles });
+    points.push({ key: rp.key, axes: rp.axes, config: cfg, jobs: roles });
   }
   // Stable sort by stage rank keeps every input before its consumers.
   const rank = (j: Job) => STAGE_KINDS.indexOf(j.kind as StageKind);
