@@ -51,13 +51,16 @@ const CN = TN / 4u;
 const BM4 = BM / 4u;
 const BN4 = BN / 4u;
 const BK4 = BK / 4u;
+const AS_LEN = ${AS_LEN}u;
+const BS_LEN = ${BS_LEN}u;
 // Staging elements (scalars, or vec4s with VA/VB) per tile of A and of B.
 const A_TOTAL = ${A_TOTAL}u;
 const B_TOTAL = ${B_TOTAL}u;
 
 // As[k][m] and Bs[k][n] as vec4 rows: the inner product reads one vec4 of each per chunk.
-var<workgroup> As: array<vec4<f32>, ${AS_LEN}>;
-var<workgroup> Bs: array<vec4<f32>, ${BS_LEN}>;
+// With DB the arrays hold two tiles each (double buffering: one barrier per K tile).
+var<workgroup> As: array<vec4<f32>, ${AS_ALLOC}>;
+var<workgroup> Bs: array<vec4<f32>, ${BS_ALLOC}>;
 
 // Per-invocation tile origin and K range, set once at the top of main.
 var<private> row0: u32;
@@ -96,27 +99,27 @@ fn loadA(l: u32, k0: u32) -> ${AV} {
   return v;
 }
 
-fn storeA(l: u32, v: ${AV}) {
+fn storeA(l: u32, v: ${AV}, o: u32) {
   if (l >= A_TOTAL) { return; }
 //#if TA
 //#if VA
-  As[(l / BM4) * BM4 + l % BM4] = v;
+  As[o + (l / BM4) * BM4 + l % BM4] = v;
 //#else
   let m = l % BM;
-  As[(l / BM) * BM4 + m / 4u][m % 4u] = v;
+  As[o + (l / BM) * BM4 + m / 4u][m % 4u] = v;
 //#endif
 //#else
 //#if VA
   let m = l / BK4;
   let base = (l % BK4) * 4u * BM4 + m / 4u;
   let q = m % 4u;
-  As[base][q] = v.x;
-  As[base + BM4][q] = v.y;
-  As[base + 2u * BM4][q] = v.z;
-  As[base + 3u * BM4][q] = v.w;
+  As[o + base][q] = v.x;
+  As[o + base + BM4][q] = v.y;
+  As[o + base + 2u * BM4][q] = v.z;
+  As[o + base + 3u * BM4][q] = v.w;
 //#else
   let m = l / BK;
-  As[(l % BK) * BM4 + m / 4u][m % 4u] = v;
+  As[o + (l % BK) * BM4 + m / 4u][m % 4u] = v;
 //#endif
 //#endif
 }
@@ -148,27 +151,27 @@ fn loadB(l: u32, k0: u32) -> ${BV} {
   return v;
 }
 
-fn storeB(l: u32, v: ${BV}) {
+fn storeB(l: u32, v: ${BV}, o: u32) {
   if (l >= B_TOTAL) { return; }
 //#if TB
 //#if VB
   let n = l / BK4;
   let base = (l % BK4) * 4u * BN4 + n / 4u;
   let q = n % 4u;
-  Bs[base][q] = v.x;
-  Bs[base + BN4][q] = v.y;
-  Bs[base + 2u * BN4][q] = v.z;
-  Bs[base + 3u * BN4][q] = v.w;
+  Bs[o + base][q] = v.x;
+  Bs[o + base + BN4][q] = v.y;
+  Bs[o + base + 2u * BN4][q] = v.z;
+  Bs[o + base + 3u * BN4][q] = v.w;
 //#else
   let n = l / BK;
-  Bs[(l % BK) * BN4 + n / 4u][n % 4u] = v;
+  Bs[o + (l % BK) * BN4 + n / 4u][n % 4u] = v;
 //#endif
 //#else
 //#if VB
-  Bs[(l / BN4) * BN4 + l % BN4] = v;
+  Bs[o + (l / BN4) * BN4 + l % BN4] = v;
 //#else
   let n = l % BN;
-  Bs[(l / BN) * BN4 + n / 4u][n % 4u] = v;
+  Bs[o + (l / BN) * BN4 + n / 4u][n % 4u] = v;
 //#endif
 //#endif
 }
@@ -207,15 +210,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
 //#for i LB
   var rb${i} = loadB(lid + ${i}u * NT, kBeg);
 //#endfor
-  for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
 //#for i LA
-    storeA(lid + ${i}u * NT, ra${i});
+  storeA(lid + ${i}u * NT, ra${i}, 0u);
 //#endfor
 //#for i LB
-    storeB(lid + ${i}u * NT, rb${i});
+  storeB(lid + ${i}u * NT, rb${i}, 0u);
 //#endfor
-    workgroupBarrier();
-    if (k0 + BK < kEnd) {
+  workgroupBarrier();
+  var oa = 0u;
+  var ob = 0u;
+  for (var k0 = kBeg; k0 < kEnd; k0 += BK) {
+    let more = k0 + BK < kEnd;
+    if (more) {
 //#for i LA
       ra${i} = loadA(lid + ${i}u * NT, k0 + BK);
 //#endfor
@@ -225,10 +231,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     }
     for (var kk = 0u; kk < BK; kk++) {
 //#for i CM
-      let a${i} = As[kk * BM4 + ${i}u * WY + ty];
+      let a${i} = As[oa + kk * BM4 + ${i}u * WY + ty];
 //#endfor
 //#for j CN
-      let b${j} = Bs[kk * BN4 + ${j}u * WX + tx];
+      let b${j} = Bs[ob + kk * BN4 + ${j}u * WX + tx];
 //#endfor
 //#for i CM
 //#for q 4
@@ -236,6 +242,21 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
       acc${i}_${q}_${j} = fma(vec4<f32>(a${i}[${q}]), b${j}, acc${i}_${q}_${j});
 //#endfor
 //#endfor
+//#endfor
+    }
+//#if DB
+    // The other buffer was last read before the previous barrier, so it can be filled now.
+    oa = AS_LEN - oa;
+    ob = BS_LEN - ob;
+//#else
+    workgroupBarrier();
+//#endif
+    if (more) {
+//#for i LA
+      storeA(lid + ${i}u * NT, ra${i}, oa);
+//#endfor
+//#for i LB
+      storeB(lid + ${i}u * NT, rb${i}, ob);
 //#endfor
     }
     workgroupBarrier();

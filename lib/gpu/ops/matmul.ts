@@ -25,16 +25,17 @@ export interface MatmulTile {
 }
 
 /**
- * Tilings by adapter kind and problem size. GPUs: 128×128 tiles with 8×8 outputs per thread (256
- * threads). CPU SIMD (llvmpipe): every per-invocation memory load is a scalar loop over the SIMD
- * lanes there, so the ratio of FMAs to loads rules: 256×128 tiles (few storage loads per FMA)
- * with 16×16 outputs per thread (the best of the tilings measured, ~14 GFLOP/s per 2 CPU-s). Small products use small tiles: less padding, more workgroups, and (on CPU)
- * far cheaper shader compiles.
+ * Tilings by adapter kind and problem size. GPUs: 128×128×16 tiles with 8×8 outputs per thread
+ * (256 threads; the best of a sweep on an H100). CPU SIMD (llvmpipe): every per-invocation
+ * storage load is a scalar loop over the SIMD lanes there, so FMAs per load rule: 16×16 outputs
+ * per thread. 256×128 tiles there ran ~20% faster but took ~77 s of CPU to compile (64×64: ~8 s),
+ * which every cold test run and training job would pay per matmul variant. Small products use
+ * small tiles: less padding, more workgroups, and (on CPU) far cheaper shader compiles.
  */
 export const MATMUL_TILES: Record<"gpu" | "gpuSmall" | "cpu" | "cpuSmall", MatmulTile> = {
   gpu: { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
   gpuSmall: { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
-  cpu: { bm: 256, bn: 128, bk: 8, tm: 16, tn: 16 },
+  cpu: { bm: 64, bn: 64, bk: 8, tm: 16, tn: 16 },
   cpuSmall: { bm: 32, bn: 32, bk: 8, tm: 8, tn: 8 },
 };
 
@@ -120,6 +121,9 @@ export function matmul(
   const splits = Math.ceil(k / kc);
   const nt = (t.bm / t.tm) * (t.bn / t.tn);
   const aTotal = (t.bm * t.bk) / (va ? 4 : 1), bTotal = (t.bn * t.bk) / (vb ? 4 : 1);
+  const asLen = (t.bk * t.bm) / 4, bsLen = (t.bk * t.bn) / 4;
+  // Double-buffer the tiles (one barrier per K tile) when two copies fit in workgroup memory.
+  const db = 2 * 16 * (asLen + bsLen) <= r.gpu.device.limits.maxComputeWorkgroupStorageSize;
   const defines = {
     BM: t.bm,
     BN: t.bn,
@@ -127,8 +131,11 @@ export function matmul(
     TM: t.tm,
     TN: t.tn,
     NT: nt,
-    AS_LEN: (t.bk * t.bm) / 4,
-    BS_LEN: (t.bk * t.bn) / 4,
+    AS_LEN: asLen,
+    BS_LEN: bsLen,
+    AS_ALLOC: db ? 2 * asLen : asLen,
+    BS_ALLOC: db ? 2 * bsLen : bsLen,
+    DB: db,
     CM: t.tm / 4,
     CN: t.tn / 4,
     A_TOTAL: aTotal,
