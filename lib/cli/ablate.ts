@@ -116,7 +116,7 @@ export async function ablate(opts: AblateOptions, kinds: Map<string, JobKind>): 
   const progress = createProgress(
     stderrProgressOptions(opts.jobs, `${outDir}/progress.json`),
   );
-  const stop = installStopSignals((s) =>
+  const stop = await installStopSignals((s) =>
     progress.note(
       `${s} received; stopping once running jobs checkpoint (send again to exit at once)`,
     )

@@ -24,7 +24,8 @@ usage: deno task <command> [args]      (or: deno run -A main.ts <command> [args]
   help                        this text
 
 exit codes: 0 ok; 1 some job failed, was skipped, or a runtime error; 2 bad arguments or spec
-(nothing written); 130 stopped by SIGINT/SIGTERM (rerun to resume).
+(nothing written); 130 stopped by SIGINT/SIGTERM (rerun to resume). A second SIGINT/SIGTERM exits
+at once (130, or killed after 1 s when a job holds the main thread in a long synchronous step).
 `;
 
 /** `help` entry point. */

@@ -134,3 +134,39 @@ Deno.test("runner: SIGINT stops gracefully, jobs checkpoint, rerun resumes to th
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("signals: a second SIGINT ends the process at once even while the main thread is blocked", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./fixtures/block.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  assert.match(out, /ready/);
+  child.kill("SIGINT");
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  child.kill("SIGINT");
+  const [status, errText] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+    (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        out += value;
+      }
+    })(),
+  ]).then(([s, e]) => [s, e] as const);
+  const waited = Date.now() - t0;
+  assert.equal(status.success, false);
+  assert.ok(waited < 10_000, `took ${waited} ms after the second signal`);
+  assert.doesNotMatch(out, /unblocked/);
+  assert.match(errText, /second SIGINT; exiting now/);
+});
