@@ -64,7 +64,9 @@ export async function status(spec: string | undefined, out: string | undefined):
         `  ${p.done + p.failed + p.skipped}/${p.total} jobs: done ${p.done}, failed ${p.failed}, ` +
           `skipped ${p.skipped}; ETA ${p.eta}`,
       );
-      for (const r of p.running) console.log(`  running ${r.label} step ${r.step}/${r.total}`);
+      for (const r of p.running) {
+        console.log(`  running ${r.label}${r.total ? ` step ${r.step}/${r.total}` : ""}`);
+      }
       return EXIT.ok;
     }
     console.log(`${outDir}: the store is in use by another process`);
