@@ -9,10 +9,12 @@ import { exists } from "../util/fs.ts";
 /** The registry of real job kinds (pretrain, instruct, sft, rl, eval). */
 export async function loadJobKinds(): Promise<Map<string, JobKind>> {
   const url = new URL("../train/kinds.ts", import.meta.url);
-  if (!(await exists(url.pathname))) return new Map();
+  // Decoded, so a checkout under a path with spaces still finds the file.
+  const path = decodeURIComponent(url.pathname);
+  if (!(await exists(path))) return new Map();
   const mod = await import(url.href) as { jobKinds?: () => Map<string, JobKind> };
   if (typeof mod.jobKinds !== "function") {
-    throw new Error(`${url.pathname} does not export jobKinds()`);
+    throw new Error(`${path} does not export jobKinds()`);
   }
   return mod.jobKinds();
 }
