@@ -207,7 +207,9 @@ class Collector {
           } else {
             this.add(
               path,
-              `expected ${field ? describeExpected(field) : issue.expected}, found ${found(value)}`,
+              `expected ${field ? describeExpected(field) : issue.expected}, found ${found(value)}${
+                yamlBooleanHint(issue.expected, value)
+              }`,
             );
           }
           break;
@@ -225,6 +227,14 @@ class Collector {
       }
     }
   }
+}
+
+/** YAML 1.2 (what the parser reads) has only true/false; YAML 1.1 words are strings there. */
+function yamlBooleanHint(expected: string, value: unknown): string {
+  const words = ["yes", "no", "on", "off", "y", "n"];
+  return expected === "boolean" && typeof value === "string" && words.includes(value.toLowerCase())
+    ? ` (YAML 1.2 reads ${value} as a string; write true or false)`
+    : "";
 }
 
 /** A short rendering of a found value for messages. */

@@ -291,6 +291,12 @@ const CASES: Case[] = [
     message: /expected a number > 0 or null, found "high"/,
   },
   {
+    name: "YAML 1.1 boolean word",
+    yaml: `name: x\nbase:\n  rl:\n    length_reward: { enabled: yes }  #!\n`,
+    path: "base.rl.length_reward.enabled",
+    message: /expected true or false, found "yes" \(YAML 1\.2 reads yes as a string; write true/,
+  },
+  {
     name: "unknown model override",
     yaml: `name: x\nbase:\n  model:\n    overrides: { d_modle: 64 }  #!\n`,
     path: "base.model.overrides.d_modle",
