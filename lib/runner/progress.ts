@@ -17,11 +17,15 @@ export type Outcome = "done" | "failed" | "skipped" | "interrupted" | "retry";
 export interface ProgressSink {
   /** The jobs this run will attempt (not those already done) and how many were already done. */
   start(pending: Job[], alreadyDone: number): void;
+  /** An attempt of `job` begins (again after a retry). */
   jobStarted(job: Job): void;
+  /** The running job reached `step` of `total` (from `ctx.progress`). */
   jobStep(job: Job, step: number, total: number): void;
+  /** An attempt ended; `seconds` is its duration, `message` the error or skip reason. */
   jobEnded(job: Job, outcome: Outcome, seconds: number, message?: string): void;
   /** A message for the user (e.g. a stop request), printed without breaking the status line. */
   note(message: string): void;
+  /** The run is over: clear the live line, print the totals, flush the JSON mirror. */
   finish(): Promise<void>;
 }
 
