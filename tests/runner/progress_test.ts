@@ -44,6 +44,16 @@ Deno.test("progress: ETA from the running job's step rate before any job has fin
     }),
     50 + 3 + 3,
   );
+  // Once a kind has finished jobs, its running jobs' projections no longer stand in for it.
+  assert.equal(
+    estimateRemaining({
+      finished: new Map([["pretrain", [100]]]),
+      running,
+      waiting: ["rl"],
+      concurrency: 1,
+    }),
+    50 + 100,
+  );
   // Workers share the waiting work, but the run lasts at least as long as its longest job.
   assert.equal(
     estimateRemaining({
