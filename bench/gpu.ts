@@ -193,13 +193,12 @@ export async function bench(): Promise<void> {
   if (!cpu) {
     await addMm("matmul 4096^3", 4096, 4096, 4096);
     const candidates: MatmulTile[] = [
-      { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
-      { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
-      { bm: 128, bn: 64, bk: 16, tm: 8, tn: 4 },
-      { bm: 64, bn: 128, bk: 16, tm: 4, tn: 8 },
-      { bm: 128, bn: 128, bk: 32, tm: 8, tn: 8 },
       { bm: 256, bn: 128, bk: 16, tm: 16, tn: 8 },
+      { bm: 256, bn: 128, bk: 8, tm: 16, tn: 8 },
       { bm: 128, bn: 256, bk: 16, tm: 8, tn: 16 },
+      { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
+      { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
+      { bm: 128, bn: 64, bk: 16, tm: 8, tn: 4 },
       { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
     ];
     for (const tile of candidates) {

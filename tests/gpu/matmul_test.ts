@@ -147,7 +147,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "matmul: the adapter's default big tiling and a 32×32/4×4 tiling in all layouts, at tile edges",
+    "matmul: the adapter's default big tilings and a 32×32/4×4 tiling in all layouts, at tile edges",
   ...gpuTest,
   async fn() {
     let seed = 200;
@@ -157,12 +157,17 @@ Deno.test({
       await check({ m: 67, n: 36, k: 20, transA, transB, bias: true, acc: true, tile }, seed++);
       await check({ m: 33, n: 66, k: 9, transA, transB, tile }, seed++);
     }
-    // The default tiling of this adapter kind, across tile edges in both dimensions. (The GPU
-    // tiling takes about a minute of CPU to compile on llvmpipe, so a CPU adapter checks its own;
+    // The default big tilings of this adapter kind, across tile edges in both dimensions. (GPU
+    // tilings take about a minute of CPU to compile on llvmpipe, so a CPU adapter checks its own;
     // the template branches are the same and the GPU run of these tests covers the GPU tiling.)
-    const tile = isCpuAdapter(await gpu()) ? MATMUL_TILES.cpu : MATMUL_TILES.gpu;
-    await check({ m: 131, n: 132, k: 20, transB: true, bias: true, acc: true, tile }, seed++);
-    await check({ m: 257, n: 131, k: 9, transA: true, tile }, seed++);
+    const big = isCpuAdapter(await gpu())
+      ? [MATMUL_TILES.cpu]
+      : [MATMUL_TILES.gpu, MATMUL_TILES.gpuLarge];
+    for (const tile of big) {
+      await check({ m: 131, n: 132, k: 20, transB: true, bias: true, acc: true, tile }, seed++);
+      await check({ m: 257, n: 131, k: 9, transA: true, tile }, seed++);
+      await check({ m: 260, n: 136, k: 40, tile }, seed++);
+    }
   },
 });
 

@@ -25,15 +25,21 @@ export interface MatmulTile {
 }
 
 /**
- * Tilings by adapter kind and problem size. GPUs: 128×128×16 tiles with 8×8 outputs per thread
- * (256 threads; the best of a sweep on an H100). CPU SIMD (llvmpipe): every per-invocation
- * storage load is a scalar loop over the SIMD lanes there, so FMAs per load rule: 16×16 outputs
- * per thread. 256×128 tiles there ran ~20% faster but took ~77 s of CPU to compile (64×64: ~8 s),
- * which every cold test run and training job would pay per matmul variant. Small products use
- * small tiles: less padding, more workgroups, and (on CPU) far cheaper shader compiles.
+ * Tilings by adapter kind and problem size. GPUs (from a sweep on an H100, tiles double-buffered
+ * when two fit in workgroup memory): 256×128×16 tiles with 16×8 outputs per thread for large
+ * products, 128×128×8 with 8×8 below that (more workgroups), 64×64 for small ones. CPU SIMD
+ * (llvmpipe): every per-invocation storage load is a scalar loop over the SIMD lanes there, so
+ * FMAs per load rule: 16×16 outputs per thread. 256×128 tiles there ran ~20% faster but took
+ * ~77 s of CPU to compile (64×64: ~8 s), which every cold test run and training job would pay
+ * per matmul variant. Small products use small tiles: less padding, more workgroups, and (on
+ * CPU) far cheaper shader compiles.
  */
-export const MATMUL_TILES: Record<"gpu" | "gpuSmall" | "cpu" | "cpuSmall", MatmulTile> = {
-  gpu: { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
+export const MATMUL_TILES: Record<
+  "gpuLarge" | "gpu" | "gpuSmall" | "cpu" | "cpuSmall",
+  MatmulTile
+> = {
+  gpuLarge: { bm: 256, bn: 128, bk: 16, tm: 16, tn: 8 },
+  gpu: { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
   gpuSmall: { bm: 64, bn: 64, bk: 8, tm: 4, tn: 4 },
   cpu: { bm: 64, bn: 64, bk: 8, tm: 16, tn: 16 },
   cpuSmall: { bm: 32, bn: 32, bk: 8, tm: 8, tn: 8 },
@@ -41,6 +47,8 @@ export const MATMUL_TILES: Record<"gpu" | "gpuSmall" | "cpu" | "cpuSmall", Matmu
 
 /** Products with fewer outputs than this use the small tilings. */
 const SMALL_OUTPUTS = 256 * 256;
+/** Products with at least this many outputs use the large GPU tiling. */
+const LARGE_OUTPUTS = 2048 * 4096;
 
 /** Whether this device is a CPU (software) adapter. */
 export function isCpuAdapter(gpu: Gpu): boolean {
@@ -51,7 +59,8 @@ export function isCpuAdapter(gpu: Gpu): boolean {
 export function defaultTile(gpu: Gpu, m: number, n: number): MatmulTile {
   const small = m * n < SMALL_OUTPUTS;
   if (isCpuAdapter(gpu)) return small ? MATMUL_TILES.cpuSmall : MATMUL_TILES.cpu;
-  return small ? MATMUL_TILES.gpuSmall : MATMUL_TILES.gpu;
+  if (small) return MATMUL_TILES.gpuSmall;
+  return m * n >= LARGE_OUTPUTS ? MATMUL_TILES.gpuLarge : MATMUL_TILES.gpu;
 }
 
 /** Options of `matmul`: C[z] = alpha · op(A[z]) · op(B[z]) (+ bias) (+ C[z]). */
