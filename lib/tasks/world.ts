@@ -55,7 +55,10 @@ export class TaskConfigError extends Error {
 /** Most objects a scene can hold (one per colour × shape). */
 export const MAX_OBJECTS = SHAPES.length * COLOURS.length;
 
-/** Check the parts of `data` the world depends on; throws `TaskConfigError` naming the key. */
+/**
+ * Check the parts of `data` the world depends on; throws `TaskConfigError` naming the key.
+ * Scenes hold 2..8 objects, and max_objects >= 3 because distance questions need three.
+ */
 export function validateDataConfig(data: DataConfig): void {
   const int = (k: keyof DataConfig, lo: number, hi: number) => {
     const v = data[k];
@@ -64,8 +67,8 @@ export function validateDataConfig(data: DataConfig): void {
     }
   };
   int("image_size", 8, 256);
-  int("min_objects", 2, MAX_OBJECTS);
-  int("max_objects", data.min_objects, Math.min(8, MAX_OBJECTS));
+  int("min_objects", 2, 8);
+  int("max_objects", Math.max(3, data.min_objects), Math.min(8, MAX_OBJECTS));
   int("train_scenes", 1, 10_000_000);
   int("bench_per_family", 1, 1_000_000);
   if (!(data.trace_error_rate >= 0 && data.trace_error_rate <= 1)) {
