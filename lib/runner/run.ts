@@ -140,6 +140,9 @@ export async function runGraph(opts: RunOptions): Promise<RunSummary> {
   // A job's own failures are recorded by `execute`; what escapes it (the store cannot be
   // written, say) stops scheduling, lets the running jobs settle, and is rethrown below.
   let fatal: { job: Job; error: unknown } | undefined;
+  // Counts settled jobs: a job may settle while a pass awaits a store write, so an empty pool at
+  // the end of a pass means "finished" only if nothing settled during that pass.
+  let changes = 0;
   const launch = (job: Job) => {
     state.set(job.id, "running");
     const p = execute(opts, job, progress).then((outcome) => {
@@ -148,11 +151,15 @@ export async function runGraph(opts: RunOptions): Promise<RunSummary> {
     }, (error) => {
       state.set(job.id, "interrupted");
       fatal ??= { job, error };
-    }).finally(() => running.delete(job.id));
+    }).finally(() => {
+      running.delete(job.id);
+      changes++;
+    });
     running.set(job.id, p);
   };
 
   while (true) {
+    const changesAtPassStart = changes;
     for (const job of graph.jobs) {
       if (state.get(job.id) !== "waiting") continue;
       const deps = Object.values(job.inputs);
@@ -162,8 +169,11 @@ export async function runGraph(opts: RunOptions): Promise<RunSummary> {
       });
       if (bad) {
         const dep = byId.get(bad)!;
-        const why = `dependency ${dep.kind} ${dep.label} (${bad}) ${state.get(bad)}` +
-          (reasons.has(bad) ? `: ${reasons.get(bad)}` : "");
+        // A skipped dependency already names the root failure; don't nest the chain.
+        const why = state.get(bad) === "skipped" && reasons.has(bad)
+          ? reasons.get(bad)!
+          : `dependency ${dep.kind} ${dep.label} (${bad}) ${state.get(bad)}` +
+            (reasons.has(bad) ? `: ${reasons.get(bad)}` : "");
         try {
           await skipJob(store, job.id, why);
         } catch (error) {
@@ -182,7 +192,10 @@ export async function runGraph(opts: RunOptions): Promise<RunSummary> {
       );
       if (ready) launch(job);
     }
-    if (!running.size) break;
+    if (!running.size) {
+      if (changes === changesAtPassStart) break;
+      continue;
+    }
     await Promise.race(running.values());
   }
   for (const j of graph.jobs) {

@@ -394,3 +394,65 @@ Deno.test("runner: a store that cannot be written stops the run with the job nam
     }
   });
 });
+
+Deno.test("runner: a job settling while a pass awaits skip writes does not end the run early", async () => {
+  await withDir(async (dir) => {
+    // `fail` dies at once and has many dependents, so the next pass spends a while awaiting
+    // their skip writes; `slow` settles during those writes, after the pass has looked at its
+    // dependent `after` (which comes first in the order), and `after` must still run.
+    const mk = (kind: string, name: string, inputs: Record<string, string> = {}) => ({
+      id: `${name}_`.padEnd(16, "0"),
+      kind,
+      config: { name },
+      inputs,
+      label: name,
+    });
+    const fail = mk("fail", "f");
+    const slow = mk("slow", "s");
+    const deps = Array.from({ length: 300 }, (_, i) => mk("ok", `d${i}`, { model: fail.id }));
+    const after = mk("ok", "a", { model: slow.id });
+    const graph: JobGraph = {
+      jobs: [fail, slow, after, ...deps],
+      points: [],
+      codeVersion: "test-code",
+    };
+    const kinds = new Map<string, JobKind>([
+      ["fail", { name: "fail", run: () => Promise.reject(new Error("fails at once")) }],
+      ["slow", { name: "slow", run: () => new Promise((r) => setTimeout(r, 50)) }],
+      ["ok", { name: "ok", run: () => Promise.resolve() }],
+    ]);
+    const summary = await run(dir, graph, kinds);
+    assert.equal(summary.failed, 1);
+    assert.equal(summary.skipped, 300);
+    assert.equal(summary.interrupted, 0);
+    assert.equal((await statuses(dir)).get(after.id)?.status, "done");
+    // Skips name the root failure once, not a chain.
+    const reason = (await statuses(dir)).get(deps[0].id)?.error ?? "";
+    assert.match(reason, /^dependency fail f \(f_0+\) failed: fails at once$/);
+  });
+});
+
+Deno.test("runner: a skip caused by a skipped dependency names the root failure, not a chain", async () => {
+  await withDir(async (dir) => {
+    const mk = (kind: string, name: string, inputs: Record<string, string> = {}) => ({
+      id: `${name}_`.padEnd(16, "0"),
+      kind,
+      config: { name },
+      inputs,
+      label: name,
+    });
+    const root = mk("fail", "r");
+    const mid = mk("ok", "m", { model: root.id });
+    const leaf = mk("ok", "l", { model: mid.id });
+    const graph: JobGraph = { jobs: [root, mid, leaf], points: [], codeVersion: "test-code" };
+    const kinds = new Map<string, JobKind>([
+      ["fail", { name: "fail", run: () => Promise.reject(new Error("root cause")) }],
+      ["ok", { name: "ok", run: () => Promise.resolve() }],
+    ]);
+    await run(dir, graph, kinds);
+    const st = await statuses(dir);
+    assert.equal(st.get(leaf.id)?.status, "skipped");
+    assert.equal(st.get(leaf.id)?.error, st.get(mid.id)?.error);
+    assert.match(st.get(leaf.id)?.error ?? "", /^dependency fail r \(r_0+\) failed: root cause$/);
+  });
+});
