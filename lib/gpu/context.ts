@@ -23,10 +23,24 @@ export interface Gpu {
   isFallback: boolean;
   hasTimestamps: boolean;
   pipelines: Map<string, GPUComputePipeline>;
+  /**
+   * Errors the device reported (validation, out-of-memory, internal, device loss) that no host
+   * sync point has thrown yet; `run`, `readback` and `checkGpu` throw them as a `GpuError`.
+   */
+  faults: GpuFault[];
+  /** Error scopes around pipeline creation still to be resolved into `faults`. */
+  pendingScopes: Promise<void>[];
   /** Per-device scratch and constant buffers owned by op wrappers (see `scratchBuffer`). */
   scratch?: Map<string, GPUBuffer>;
   /** When set (see `enableProfiling`), every recorded dispatch is timed with `timestamp-query`. */
   profiler?: Profiler;
+}
+
+/** One error reported by the device, with the kernel it belongs to when known. */
+export interface GpuFault {
+  /** Kernel label (`file:entry`) when the error came from compiling that kernel. */
+  kernel?: string;
+  message: string;
 }
 
 /** Options for `acquireGpu`. */
@@ -86,13 +100,43 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<Gpu> {
     requiredLimits: limits,
     requiredFeatures: features,
   });
-  return {
+  const gpu: Gpu = {
     device,
     adapter: adapter.info.description || `${adapter.info.vendor} ${adapter.info.device}`,
     isFallback: adapter.info.isFallbackAdapter ?? false,
     hasTimestamps: features.includes("timestamp-query"),
     pipelines: new Map(),
+    faults: [],
+    pendingScopes: [],
   };
+  // WebGPU reports errors asynchronously and otherwise only skips the failing work (a kernel
+  // that does not compile leaves its output untouched), so every error is kept for the next
+  // host sync point to throw.
+  device.addEventListener("uncapturederror", (e) => {
+    gpu.faults.push({ message: (e as GPUUncapturedErrorEvent).error.message });
+  });
+  device.lost.then((info) => {
+    if (info.reason !== "destroyed") {
+      gpu.faults.push({ message: `device lost: ${info.message || info.reason}` });
+    }
+  });
+  return gpu;
+}
+
+/**
+ * Throw a `GpuError` for every error the device reported since the last check (the first one in
+ * full, naming its kernel when known, plus a count of the rest, which usually follow from it).
+ * `run` and `readback` call this; call it after submitting work you never read back.
+ */
+export async function checkGpu(gpu: Gpu): Promise<void> {
+  if (gpu.pendingScopes.length) await Promise.all(gpu.pendingScopes.splice(0));
+  if (!gpu.faults.length) return;
+  const faults = gpu.faults.splice(0);
+  const first = faults.find((f) => f.kernel) ?? faults[0];
+  const more = faults.length > 1 ? ` (and ${faults.length - 1} more GPU errors)` : "";
+  throw new GpuError(
+    `GPU error${first.kernel ? ` in kernel ${first.kernel}` : ""}: ${first.message.trim()}${more}`,
+  );
 }
 
 /** Host data a tensor can be filled from. */
@@ -143,24 +187,73 @@ export function upload(gpu: Gpu, t: Tensor, data: HostData): void {
   gpu.device.queue.writeBuffer(t.buffer, 0, data);
 }
 
-/** Get (or compile once) a compute pipeline, keyed by source, entry point and constants. */
+/**
+ * Get (or compile once) a compute pipeline, keyed by source, entry point and constants. `label`
+ * names the kernel in driver messages and in the `GpuError` a compile failure raises.
+ */
 export function pipeline(
   gpu: Gpu,
   code: string,
   entryPoint = "main",
   constants: Record<string, number> = {},
+  label = `wgsl:${entryPoint}`,
 ): GPUComputePipeline {
   const key = `${entryPoint}\u0000${JSON.stringify(constants)}\u0000${code}`;
   let p = gpu.pipelines.get(key);
   if (!p) {
-    const module = gpu.device.createShaderModule({ code });
-    p = gpu.device.createComputePipeline({
-      layout: "auto",
-      compute: { module, entryPoint, constants },
-    });
+    p = compile(gpu, code, entryPoint, constants, label);
     gpu.pipelines.set(key, p);
   }
   return p;
+}
+
+/** Compile a pipeline, attributing any compile or validation error to `label`. */
+function compile(
+  gpu: Gpu,
+  code: string,
+  entryPoint: string,
+  constants: Record<string, number>,
+  label: string,
+): GPUComputePipeline {
+  gpu.device.pushErrorScope("validation");
+  const module = gpu.device.createShaderModule({ code, label });
+  const p = gpu.device.createComputePipeline({
+    layout: "auto",
+    compute: { module, entryPoint, constants },
+    label,
+  });
+  gpu.pendingScopes.push(
+    gpu.device.popErrorScope().then((e) => {
+      if (e) gpu.faults.push({ kernel: label, message: e.message });
+    }),
+  );
+  return p;
+}
+
+/** A kernel from `kernels/`: its file(s), entry point and specialisation. */
+export interface KernelSpec {
+  /** File name(s) under `kernels/`, concatenated in order (e.g. a shared library first). */
+  file: string | readonly string[];
+  /** Entry point (default "main"). */
+  entry?: string;
+  /** Template values (see `kernelSource`). */
+  defines?: Defines;
+  /** u32 constants declared ahead of the source as `const NAME: u32 = Vu;`. */
+  consts?: Record<string, number>;
+}
+
+/** The label a kernel carries in driver messages and errors: `file[+file]:entry`. */
+export function kernelLabel(spec: KernelSpec): string {
+  const files = typeof spec.file === "string" ? spec.file : spec.file.join("+");
+  return `${files}:${spec.entry ?? "main"}`;
+}
+
+/** Get (or compile once) the pipeline of a kernel from `kernels/`, labelled with its file. */
+export function kernel(gpu: Gpu, spec: KernelSpec): GPUComputePipeline {
+  const files = typeof spec.file === "string" ? [spec.file] : spec.file;
+  const consts = Object.entries(spec.consts ?? {}).map(([k, v]) => `const ${k}: u32 = ${v}u;\n`);
+  const code = consts.join("") + files.map((f) => kernelSource(f, spec.defines)).join("");
+  return pipeline(gpu, code, spec.entry ?? "main", {}, kernelLabel(spec));
 }
 
 const UNIFORM_ALIGN = 256;
@@ -269,7 +362,11 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
           });
         }
         d.buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b } }));
-        const group = gpu.device.createBindGroup({ layout: d.p.getBindGroupLayout(0), entries });
+        const group = gpu.device.createBindGroup({
+          layout: d.p.getBindGroupLayout(0),
+          entries,
+          label: d.label,
+        });
         if (querySet && timed < nTimed) {
           pass?.end();
           pass = encoder.beginComputePass({
@@ -314,12 +411,13 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
   };
 }
 
-/** Record, submit and wait for a step built by `build`. */
+/** Record, submit and wait for a step built by `build`; throws a `GpuError` if the device reported one. */
 export async function run(gpu: Gpu, build: (r: Recorder) => void): Promise<void> {
   const r = record(gpu);
   build(r);
   gpu.device.queue.submit([r.finish()]);
   await gpu.device.queue.onSubmittedWorkDone();
+  await checkGpu(gpu);
   if (gpu.profiler) await flushProfile(gpu);
 }
 
@@ -337,6 +435,7 @@ export async function readback(gpu: Gpu, t: Tensor): Promise<Float32Array> {
   const out = new Float32Array(staging.getMappedRange().slice(0, bytes));
   staging.unmap();
   staging.destroy();
+  await checkGpu(gpu);
   return out;
 }
 

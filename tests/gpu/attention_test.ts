@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { acquireGpu, type Gpu, readback, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, type Gpu, readback, run, tensor } from "../../lib/gpu/context.ts";
 import {
   attentionBackward,
   attentionForward,
@@ -7,7 +7,7 @@ import {
   attentionSavedSize,
 } from "../../lib/gpu/ops/attention.ts";
 import { attentionBackwardRef, attentionRef, type AttnDims } from "./attention_ref.ts";
-import { assertClose, randomF32, runChecked } from "./ref_util.ts";
+import { assertClose, randomF32 } from "./ref_util.ts";
 
 // Tolerances (f32 kernels vs float64 reference, inputs in [-1, 1)): forward atol 2e-5 + rtol 1e-4;
 // backward atol 1e-4 + rtol 1e-3.
@@ -79,7 +79,7 @@ Deno.test("attention: GPU forward and backward match the float64 reference on aw
       const dout = tensor(gpu, [nq], doh);
       const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
       const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
-      await runChecked(gpu, (r) => {
+      await run(gpu, (r) => {
         attentionForward(r, out, saved, q, k, v, o);
         attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, o);
       });
@@ -119,7 +119,7 @@ Deno.test("attention: a long sequence with wide GQA groups (T 257, D 32, 4 query
     const dout = tensor(gpu, [nq], doh);
     const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
     const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
-    await runChecked(gpu, (r) => {
+    await run(gpu, (r) => {
       attentionForward(r, out, saved, q, k, v, o);
       attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, o);
     });
@@ -146,7 +146,7 @@ Deno.test("attention: backward is bit-identical run to run (GQA reduction withou
     const results: Float32Array[][] = [];
     for (let rep = 0; rep < 2; rep++) {
       const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
-      await runChecked(gpu, (r) => {
+      await run(gpu, (r) => {
         attentionForward(r, out, saved, q, k, v, o);
         attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, o);
       });

@@ -1,11 +1,16 @@
-import { strictEqual as assertEquals } from "node:assert/strict";
+import assert, { strictEqual as assertEquals } from "node:assert/strict";
 import {
   acquireGpu,
+  checkGpu,
+  GpuError,
+  kernel,
   kernelSource,
   pipeline,
   readback,
+  record,
   run,
   tensor,
+  uniforms,
 } from "../../lib/gpu/context.ts";
 
 Deno.test("context: a dispatch with uniforms computes y = a*x + b, and pipelines are cached", async () => {
@@ -25,5 +30,48 @@ Deno.test("context: a dispatch with uniforms computes y = a*x + b, and pipelines
   });
   const y = await readback(gpu, ty);
   for (let i = 0; i < n; i++) assertEquals(y[i], x[i] * 2 + 0.5);
+  gpu.device.destroy();
+});
+
+Deno.test("context: a kernel that does not compile fails its step with a GpuError naming it", async () => {
+  const gpu = await acquireGpu();
+  const t = tensor(gpu, [4], new Float32Array([1, 2, 3, 4]));
+  const broken = "@group(0) @binding(1) var<storage, read_write> y: array<f32>;\n" +
+    "@compute @workgroup_size(1) fn main() { y[0] = not_declared; }";
+  const err = await run(gpu, (r) => {
+    r.dispatch(pipeline(gpu, broken, "main", {}, "broken_test.wgsl:main"), null, [t.buffer], [1]);
+  }).then(() => null, (e) => e);
+  assert(err instanceof GpuError, `expected a GpuError, got ${err}`);
+  assert.match(err.message, /broken_test\.wgsl:main/);
+  assert.match(err.message, /not_declared/);
+  // The errors are consumed by the throw: the next step on the same device runs and reads back.
+  const y = tensor(gpu, [4]);
+  const good = pipeline(gpu, kernelSource("scale.wgsl"));
+  await run(gpu, (r) => r.dispatch(good, uniforms([4], [2, 0]), [t.buffer, y.buffer], [1]));
+  assert.deepEqual([...await readback(gpu, y)], [2, 4, 6, 8]);
+  gpu.device.destroy();
+});
+
+Deno.test("context: kernel() labels errors with the file and entry; readback throws too", async () => {
+  const gpu = await acquireGpu();
+  const x = tensor(gpu, [4]), y = tensor(gpu, [4]);
+  // An entry point the file does not have: pipeline creation fails validation.
+  const p = kernel(gpu, { file: "scale.wgsl", entry: "no_such_entry" });
+  // Submitted without `run` (as a model's own submit does): the next readback reports it.
+  const r = record(gpu);
+  r.dispatch(p, uniforms([4], [1, 0]), [x.buffer, y.buffer], [1], "scale test");
+  gpu.device.queue.submit([r.finish()]);
+  await assert.rejects(() => readback(gpu, y), (e: Error) => {
+    assert(e instanceof GpuError);
+    assert.match(e.message, /kernel scale\.wgsl:no_such_entry/);
+    return true;
+  });
+  // A dispatch whose buffers do not match the kernel's bindings is loud as well.
+  const good = kernel(gpu, { file: "scale.wgsl" });
+  await assert.rejects(
+    () => run(gpu, (r) => r.dispatch(good, uniforms([4], [1, 0]), [x.buffer], [1], "short")),
+    GpuError,
+  );
+  await checkGpu(gpu);
   gpu.device.destroy();
 });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { acquireGpu, readback, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, readback, run, tensor } from "../../lib/gpu/context.ts";
 import { crossEntropy, crossEntropyLoss } from "../../lib/gpu/ops/cross_entropy.ts";
 import { crossEntropyRef } from "./cross_entropy_ref.ts";
-import { assertClose, randomF32, runChecked, uniforms } from "./ref_util.ts";
+import { assertClose, randomF32, uniforms } from "./ref_util.ts";
 
 // Shapes: rows 1/7/33, vocab 1/7/257/1000/8200 (64 threads per row, so wide rows exercise the
 // strided loops). Tolerance vs float64: atol 1e-5 + rtol 1e-4 (logits in ±5).
@@ -52,7 +52,7 @@ Deno.test("cross_entropy: GPU loss and dlogits match the float64 reference (mask
       // Poison dlogits so that rows the kernel skips would show up.
       const d0 = new Float32Array(N * V).fill(123);
       const tdl = tensor(gpu, [N, V], d0);
-      await runChecked(gpu, (r) => {
+      await run(gpu, (r) => {
         crossEntropy(r, loss, tdl, tl, tt, tm, { rows: N, vocab: V, factor });
         crossEntropyLoss(r, loss2, tl, tt, tm, { rows: N, vocab: V });
       });

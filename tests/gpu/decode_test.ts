@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { acquireGpu, readback, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, readback, run, tensor } from "../../lib/gpu/context.ts";
 import { attentionForward, attentionSavedSize } from "../../lib/gpu/ops/attention.ts";
 import { decodeAttention, kvCacheWrite } from "../../lib/gpu/ops/decode.ts";
 import { decodeAttentionRef, kvCacheWriteRef } from "./decode_ref.ts";
-import { assertClose, randomF32, runChecked } from "./ref_util.ts";
+import { assertClose, randomF32 } from "./ref_util.ts";
 
 Deno.test("decode: KV-cache prefill and per-sequence append copy exactly, dropping rows past Tmax", async () => {
   const gpu = await acquireGpu();
@@ -19,7 +19,7 @@ Deno.test("decode: KV-cache prefill and per-sequence append copy exactly, droppi
     ];
     for (const [si, s] of steps.entries()) {
       const kn = randomF32(50 + si, B * s.Tn * row), vn = randomF32(60 + si, B * s.Tn * row);
-      await runChecked(gpu, (r) => {
+      await run(gpu, (r) => {
         kvCacheWrite(
           r,
           kc,
@@ -55,7 +55,7 @@ Deno.test("decode: single-token attention over per-sequence cache lengths matche
       const kh = randomF32(80 + ci, c.B * c.Tmax * c.Hkv * c.D);
       const vh = randomF32(90 + ci, c.B * c.Tmax * c.Hkv * c.D);
       const out = tensor(gpu, [c.B, c.Hq, c.D]);
-      await runChecked(gpu, (r) =>
+      await run(gpu, (r) =>
         decodeAttention(
           r,
           out,
@@ -99,7 +99,7 @@ Deno.test("decode: prefill into the cache then decoding row i reproduces full pr
       qd.set(qh.subarray((b * T + i) * Hq * D, (b * T + i + 1) * Hq * D), b * Hq * D)
     );
     const dec = tensor(gpu, [B, Hq, D]);
-    await runChecked(gpu, (r) => {
+    await run(gpu, (r) => {
       attentionForward(r, full, saved, q, k, v, o);
       kvCacheWrite(r, kc, vc, k, v, tensor(gpu, [B], new Uint32Array(B)), {
         batch: B,

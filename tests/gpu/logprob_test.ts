@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { acquireGpu, readback, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, readback, run, tensor } from "../../lib/gpu/context.ts";
 import { entropyForward, logprobBackward, logprobForward } from "../../lib/gpu/ops/logprob.ts";
 import { entropyRef, logprobBackwardRef, logprobRef } from "./logprob_ref.ts";
-import { assertClose, randomF32, runChecked, uniforms } from "./ref_util.ts";
+import { assertClose, randomF32, uniforms } from "./ref_util.ts";
 
 // Shapes: rows 1/7/33, vocab 1/7/257/1000/8200 (64 threads per row);
 // scale 1 and 1/0.7 (temperature 0.7).
@@ -51,7 +51,7 @@ Deno.test("logprob: GPU logp, its backward and entropy match the float64 referen
       const tg = tensor(gpu, [N], g);
       const logp = tensor(gpu, [N]), ent = tensor(gpu, [N]), dl = tensor(gpu, [N, V]);
       const o = { rows: N, vocab: V, scale };
-      await runChecked(gpu, (r) => {
+      await run(gpu, (r) => {
         logprobForward(r, logp, tl, tt, o);
         logprobBackward(r, dl, tl, tt, tg, o);
         entropyForward(r, ent, tl, o);

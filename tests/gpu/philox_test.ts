@@ -1,6 +1,5 @@
-import { runChecked } from "./ref_util.ts";
 import assert from "node:assert/strict";
-import { acquireGpu, readbackU32, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, readbackU32, run, tensor } from "../../lib/gpu/context.ts";
 import { philoxBlocks } from "../../lib/gpu/ops/philox.ts";
 import {
   mulhi32,
@@ -57,7 +56,7 @@ Deno.test("philox: GPU kernel reproduces the known answers and matches the CPU o
       key.set([Math.imul(i, 0x85EBCA6B) >>> 0, i], 2 * i);
     }
     const out = tensor(gpu, [4 * n]);
-    await runChecked(gpu, (r) => {
+    await run(gpu, (r) => {
       philoxBlocks(r, out, tensor(gpu, [4 * n], ctr), tensor(gpu, [2 * n], key), { n });
     });
     const got = await readbackU32(gpu, out);

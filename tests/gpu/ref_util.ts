@@ -1,6 +1,5 @@
 /** Shared helpers for the attention/loss/decode/sampling GPU tests: seeded data and comparisons. */
 
-import { type Gpu, type Recorder, run } from "../../lib/gpu/context.ts";
 import { philox4x32, wordToUniform } from "../../lib/gpu/philox.ts";
 
 /** A seeded stream of uniforms in [0, 1) (Philox keyed by `seed`, counter = draw index). */
@@ -55,18 +54,4 @@ export function assertClose(
         `tolerance ${atol} + ${rtol}|want|)`,
     );
   }
-}
-
-/**
- * Like `run` from lib/gpu/context.ts, but fails on any validation or out-of-memory error (a WGSL
- * compile error otherwise only skips the dispatch, leaving zeros that a test might accept).
- */
-export async function runChecked(gpu: Gpu, build: (r: Recorder) => void): Promise<void> {
-  gpu.device.pushErrorScope("out-of-memory");
-  gpu.device.pushErrorScope("validation");
-  await run(gpu, build);
-  const validation = await gpu.device.popErrorScope();
-  const oom = await gpu.device.popErrorScope();
-  if (validation) throw new Error(`GPU validation error: ${validation.message}`);
-  if (oom) throw new Error(`GPU out-of-memory error: ${oom.message}`);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { acquireGpu, type Gpu, readbackU32, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, type Gpu, readbackU32, run, tensor } from "../../lib/gpu/context.ts";
 import {
   SAMPLE_THREAD_MAX_VOCAB,
   type SampleOptions,
@@ -7,7 +7,7 @@ import {
   type SampleVariant,
 } from "../../lib/gpu/ops/sample.ts";
 import { keptSet, sampleRef } from "./sample_ref.ts";
-import { randomF32, runChecked } from "./ref_util.ts";
+import { randomF32 } from "./ref_util.ts";
 
 async function sampleGpu(
   gpu: Gpu,
@@ -18,7 +18,7 @@ async function sampleGpu(
   variant: SampleVariant = "auto",
 ): Promise<number[]> {
   const out = tensor(gpu, [o.batch]);
-  await runChecked(gpu, (r) =>
+  await run(gpu, (r) =>
     sampleTokensWith(
       r,
       out,

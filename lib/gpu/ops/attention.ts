@@ -3,7 +3,7 @@
  * bidirectional image prefix, optional per-sequence valid lengths (right padding).
  */
 
-import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { GpuError, kernel, type KernelSpec, type Recorder, type Tensor } from "../context.ts";
 import { expectDims, expectSize, grid1d, params } from "./launch.ts";
 
 /** Every dimension of an attention call, explicit. */
@@ -36,9 +36,16 @@ export function attentionKeysPerThread(headDim: number): number {
   return Math.max(1, Math.min(4, Math.floor(32 / headDim)));
 }
 
-function source(headDim: number): string {
-  return `const HD: u32 = ${headDim}u;\nconst R: u32 = ${attentionRowsPerThread(headDim)}u;\n` +
-    `const RK: u32 = ${attentionKeysPerThread(headDim)}u;\n` + kernelSource("attention.wgsl");
+function source(headDim: number, entry: string): KernelSpec {
+  return {
+    file: "attention.wgsl",
+    entry,
+    consts: {
+      HD: headDim,
+      R: attentionRowsPerThread(headDim),
+      RK: attentionKeysPerThread(headDim),
+    },
+  };
 }
 
 function check(o: AttentionOptions): void {
@@ -95,7 +102,7 @@ export function attentionForward(
   expectSize("attentionForward", "k", k, nk);
   expectSize("attentionForward", "v", v, nk);
   expectSize("attentionForward", "saved", saved, attentionSavedSize(o));
-  const pl = pipeline(r.gpu, source(o.headDim), "attention_fwd");
+  const pl = kernel(r.gpu, source(o.headDim, "attention_fwd"));
   const lens = o.lengths?.buffer ?? q.buffer;
   r.dispatch(
     pl,
@@ -134,7 +141,6 @@ export function attentionBackward(
     expectSize("attentionBackward", name, t, nk);
   }
   expectSize("attentionBackward", "saved", saved, attentionSavedSize(o));
-  const src = source(o.headDim);
   const u = uniforms(o);
   const lens = o.lengths?.buffer ?? q.buffer;
   const rows = grid1d(o.batch * o.seqLen * o.qHeads, 64);
@@ -143,21 +149,21 @@ export function attentionBackward(
     64,
   );
   r.dispatch(
-    pipeline(r.gpu, src, "attention_bwd_delta"),
+    kernel(r.gpu, source(o.headDim, "attention_bwd_delta")),
     u,
     [out.buffer, dout.buffer, saved.buffer],
     rows,
     "attention_bwd_delta",
   );
   r.dispatch(
-    pipeline(r.gpu, src, "attention_bwd_dq"),
+    kernel(r.gpu, source(o.headDim, "attention_bwd_dq")),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dq.buffer],
     blocks,
     "attention_bwd_dq",
   );
   r.dispatch(
-    pipeline(r.gpu, src, "attention_bwd_dkv"),
+    kernel(r.gpu, source(o.headDim, "attention_bwd_dkv")),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dk.buffer, dv.buffer],
     grid1d(o.batch * o.kvHeads * Math.ceil(o.seqLen / attentionKeysPerThread(o.headDim)), 64),

@@ -3,7 +3,7 @@
  * plus a forward-only variant for evaluation.
  */
 
-import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
 import { expectDims, expectSize, params, rowLaunch } from "./launch.ts";
 
 /** Dimensions and gradient scale of a cross-entropy call. */
@@ -46,7 +46,7 @@ export function crossEntropy(
   }
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd_bwd" + launch.suffix),
+    kernel(r.gpu, { file: "cross_entropy.wgsl", entry: "cross_entropy_fwd_bwd" + launch.suffix }),
     params([{ u: o.rows }, { u: o.vocab }, { f: o.factor }, { u: 0 }]),
     [logits.buffer, targets.buffer, mask.buffer, loss.buffer, dlogits.buffer],
     launch.wg,
@@ -66,7 +66,7 @@ export function crossEntropyLoss(
   check("crossEntropyLoss", logits, targets, mask, loss, o);
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("cross_entropy.wgsl"), "cross_entropy_fwd" + launch.suffix),
+    kernel(r.gpu, { file: "cross_entropy.wgsl", entry: "cross_entropy_fwd" + launch.suffix }),
     params([{ u: o.rows }, { u: o.vocab }, { f: 0 }, { u: 0 }]),
     [logits.buffer, targets.buffer, mask.buffer, loss.buffer],
     launch.wg,

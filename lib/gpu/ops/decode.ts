@@ -4,7 +4,7 @@
  * cache. Sequences in a batch may have different lengths; each keeps its own position.
  */
 
-import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
 import { expectDims, expectSize, grid1d, params } from "./launch.ts";
 
 /** Dimensions of a KV-cache write. */
@@ -49,7 +49,7 @@ export function kvCacheWrite(
     throw new GpuError("kvCacheWrite: kCache and vCache must be different tensors");
   }
   r.dispatch(
-    pipeline(r.gpu, kernelSource("kv_cache.wgsl"), "kv_cache_write"),
+    kernel(r.gpu, { file: "kv_cache.wgsl", entry: "kv_cache_write" }),
     params([{ u: o.batch }, { u: o.newTokens }, { u: o.maxSeq }, { u: row }]),
     [kNew.buffer, vNew.buffer, pos.buffer, kCache.buffer, vCache.buffer],
     grid1d(n, 64),
@@ -103,9 +103,8 @@ export function decodeAttention(
   expectSize("decodeAttention", "kCache", kCache, nc);
   expectSize("decodeAttention", "vCache", vCache, nc);
   expectSize("decodeAttention", "lens", lens, o.batch);
-  const src = `const HD: u32 = ${o.headDim}u;\n` + kernelSource("decode.wgsl");
   r.dispatch(
-    pipeline(r.gpu, src, "decode_attention"),
+    kernel(r.gpu, { file: "decode.wgsl", entry: "decode_attention", consts: { HD: o.headDim } }),
     params([
       { u: o.batch },
       { u: o.qHeads },

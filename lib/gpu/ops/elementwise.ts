@@ -1,12 +1,5 @@
 /** Element-wise ops: residual adds, scaled adds, scaling, fills and copies. */
-import {
-  grid1d,
-  kernelSource,
-  pipeline,
-  type Recorder,
-  type Tensor,
-  uniforms,
-} from "../context.ts";
+import { grid1d, kernel as compiled, type Recorder, type Tensor, uniforms } from "../context.ts";
 import { dims, distinct, need } from "./util.ts";
 
 const ENTRY = { axpby: "AXPBY", accumulate: "ACCUMULATE", scale: "SCALE", fill: "FILL" } as const;
@@ -19,7 +12,7 @@ function kernel(r: Recorder, entry: keyof typeof ENTRY): GPUComputePipeline {
     FILL: false,
     [ENTRY[entry]]: true,
   };
-  return pipeline(r.gpu, kernelSource("elementwise.wgsl", defines), entry);
+  return compiled(r.gpu, { file: "elementwise.wgsl", entry, defines });
 }
 
 /** out = alpha * a + beta * b over n elements (out distinct from a and b). */

@@ -1,13 +1,5 @@
 /** Token embedding lookup and its deterministic gradient (a gather per vocabulary row). */
-import {
-  GpuError,
-  grid1d,
-  kernelSource,
-  pipeline,
-  type Recorder,
-  type Tensor,
-  uniforms,
-} from "../context.ts";
+import { GpuError, grid1d, kernel, type Recorder, type Tensor, uniforms } from "../context.ts";
 import { dims, distinct, need } from "./util.ts";
 
 /** Shapes: n tokens (u32), a [vocab, dim] table, [n, dim] rows. */
@@ -31,11 +23,11 @@ export function embeddingForward(
   need("embeddingForward", "table", table, vocab * dim);
   need("embeddingForward", "out", out, n * dim);
   distinct("embeddingForward", { out, table });
-  const p = pipeline(
-    r.gpu,
-    kernelSource("embedding.wgsl", { FORWARD: true, BACKWARD: false }),
-    "forward",
-  );
+  const p = kernel(r.gpu, {
+    file: "embedding.wgsl",
+    entry: "forward",
+    defines: { FORWARD: true, BACKWARD: false },
+  });
   r.dispatch(
     p,
     uniforms([n, vocab, dim, 0]),
@@ -65,11 +57,11 @@ export function embeddingBackward(
   const z = Math.ceil(dim / 256);
   if (z > 65535) throw new GpuError(`embeddingBackward: dim ${dim} too large`);
   const [gx, gy] = grid1d(vocab, 1);
-  const p = pipeline(
-    r.gpu,
-    kernelSource("embedding.wgsl", { FORWARD: false, BACKWARD: true }),
-    "backward",
-  );
+  const p = kernel(r.gpu, {
+    file: "embedding.wgsl",
+    entry: "backward",
+    defines: { FORWARD: false, BACKWARD: true },
+  });
   r.dispatch(
     p,
     uniforms([n, vocab, dim, opts.accumulate ? 1 : 0]),

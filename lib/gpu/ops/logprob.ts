@@ -4,7 +4,7 @@
  * 1 / temperature when the policy was sampled with a temperature.
  */
 
-import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
 import { expectDims, expectSize, params, rowLaunch } from "./launch.ts";
 
 /** Dimensions and logit scale of a log-probability or entropy call. */
@@ -37,7 +37,7 @@ export function logprobForward(
   expectSize("logprobForward", "logp", logp, o.rows);
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_fwd" + launch.suffix),
+    kernel(r.gpu, { file: "logprob.wgsl", entry: "logprob_fwd" + launch.suffix }),
     u,
     [logits.buffer, targets.buffer, logp.buffer],
     launch.wg,
@@ -64,7 +64,7 @@ export function logprobBackward(
   }
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("logprob.wgsl"), "logprob_bwd" + launch.suffix),
+    kernel(r.gpu, { file: "logprob.wgsl", entry: "logprob_bwd" + launch.suffix }),
     u,
     [logits.buffer, targets.buffer, g.buffer, dlogits.buffer],
     launch.wg,
@@ -84,7 +84,7 @@ export function entropyForward(
   expectSize("entropyForward", "entropy", entropy, o.rows);
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
-    pipeline(r.gpu, kernelSource("entropy.wgsl"), "entropy_fwd" + launch.suffix),
+    kernel(r.gpu, { file: "entropy.wgsl", entry: "entropy_fwd" + launch.suffix }),
     u,
     [logits.buffer, entropy.buffer],
     launch.wg,

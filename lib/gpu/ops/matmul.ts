@@ -3,8 +3,7 @@ import {
   type Gpu,
   GpuError,
   grid1d,
-  kernelSource,
-  pipeline,
+  kernel,
   type Recorder,
   scratchBuffer,
   type Tensor,
@@ -162,7 +161,7 @@ export function matmul(
     BIAS: splits === 1 && !!bias,
     ACC: splits === 1 && !!opts.accumulate,
   };
-  const p = pipeline(r.gpu, kernelSource("matmul.wgsl", defines));
+  const p = kernel(r.gpu, { file: "matmul.wgsl", defines });
   const label = opts.label ?? `matmul ${ta ? "T" : "N"}${tb ? "T" : "N"}`;
   if (splits === 1) {
     const buffers = [a.buffer, b.buffer, c.buffer];
@@ -185,10 +184,10 @@ export function matmul(
     [Math.ceil(n / t.bn), Math.ceil(m / t.bm), splits],
     `${label} split-k`,
   );
-  const red = pipeline(
-    r.gpu,
-    kernelSource("matmul_reduce.wgsl", { BIAS: !!bias, ACC: !!opts.accumulate }),
-  );
+  const red = kernel(r.gpu, {
+    file: "matmul_reduce.wgsl",
+    defines: { BIAS: !!bias, ACC: !!opts.accumulate },
+  });
   const buffers = [part, c.buffer];
   if (bias) buffers.push(bias.buffer);
   r.dispatch(

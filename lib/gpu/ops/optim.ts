@@ -3,8 +3,7 @@ import {
   constBuffer,
   GpuError,
   grid1d,
-  kernelSource,
-  pipeline,
+  kernel,
   type Recorder,
   scratchBuffer,
   type Tensor,
@@ -32,11 +31,11 @@ export function gradNorm(
   const slots = grads.map((g) => Math.ceil(g.size / NORM_CHUNK));
   const total = slots.reduce((a, b) => a + b, 0);
   const part = scratchBuffer(r.gpu, "gradnorm.part", total * 4);
-  const pSum = pipeline(
-    r.gpu,
-    kernelSource("grad_norm.wgsl", { SUMSQ: true, FINISH: false }),
-    "sumsq",
-  );
+  const pSum = kernel(r.gpu, {
+    file: "grad_norm.wgsl",
+    entry: "sumsq",
+    defines: { SUMSQ: true, FINISH: false },
+  });
   let slot0 = 0;
   grads.forEach((g, i) => {
     r.dispatch(
@@ -48,11 +47,11 @@ export function gradNorm(
     );
     slot0 += slots[i];
   });
-  const pFin = pipeline(
-    r.gpu,
-    kernelSource("grad_norm.wgsl", { SUMSQ: false, FINISH: true }),
-    "finish",
-  );
+  const pFin = kernel(r.gpu, {
+    file: "grad_norm.wgsl",
+    entry: "finish",
+    defines: { SUMSQ: false, FINISH: true },
+  });
   r.dispatch(
     pFin,
     uniforms([0, 0, total], [opts.maxNorm]),
@@ -98,7 +97,7 @@ export function adamwStep(
   const bc2 = 1 - Math.pow(opts.beta2, opts.step);
   const gn = norm?.buffer ??
     constBuffer(r.gpu, "adamw.noclip", () => new Float32Array([0, 0, 1, 0]));
-  const p = pipeline(r.gpu, kernelSource("adamw.wgsl"));
+  const p = kernel(r.gpu, { file: "adamw.wgsl" });
   r.dispatch(
     p,
     uniforms([n], [opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weightDecay, bc1, bc2]),

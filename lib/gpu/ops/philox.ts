@@ -1,6 +1,6 @@
 /** GPU Philox 4x32-10 blocks (kernels/philox.wgsl), for known-answer tests and bulk draws. */
 
-import { kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { kernel, kernelSource, type Recorder, type Tensor } from "../context.ts";
 import { expectDims, expectSize, grid1d, params } from "./launch.ts";
 
 /** The WGSL Philox library, to prepend to kernels that draw random numbers. */
@@ -21,7 +21,7 @@ export function philoxBlocks(
   expectSize("philoxBlocks", "key", key, 2 * o.n);
   expectSize("philoxBlocks", "out", out, 4 * o.n);
   r.dispatch(
-    pipeline(r.gpu, philoxSource() + kernelSource("philox_kat.wgsl"), "philox_kat"),
+    kernel(r.gpu, { file: ["philox.wgsl", "philox_kat.wgsl"], entry: "philox_kat" }),
     params([{ u: o.n }]),
     [ctr.buffer, key.buffer, out.buffer],
     grid1d(o.n, 64),

@@ -1,13 +1,5 @@
 /** Deterministic column reductions (bias gradients; RMSNorm's weight gradient reuses them). */
-import {
-  grid1d,
-  kernelSource,
-  pipeline,
-  type Recorder,
-  scratchBuffer,
-  type Tensor,
-  uniforms,
-} from "../context.ts";
+import { grid1d, kernel, type Recorder, scratchBuffer, type Tensor, uniforms } from "../context.ts";
 import { dims, need } from "./util.ts";
 
 /** Rows summed per partial: a function of the shape only, so results are reproducible. */
@@ -35,22 +27,22 @@ export function columnSum(
   const { chunk, chunks } = chunking(rows);
   const part = scratchBuffer(r.gpu, "colsum.part", chunks * cols * 4);
   const u = uniforms([rows, cols, chunk, chunks, opts.accumulate ? 1 : 0, 0, 0, 0]);
-  const pPart = pipeline(
-    r.gpu,
-    kernelSource("colsum.wgsl", { PARTIAL: true, FINISH: false, RMS: !!rms }),
-    "partial",
-  );
+  const pPart = kernel(r.gpu, {
+    file: "colsum.wgsl",
+    entry: "partial",
+    defines: { PARTIAL: true, FINISH: false, RMS: !!rms },
+  });
   const bufs = [dy.buffer, part];
   if (rms) {
     need(opts.label, "x", rms.x, rows * cols);
     bufs.push(rms.x.buffer, rms.rstd);
   }
   r.dispatch(pPart, u, bufs, [Math.ceil(cols / 256), chunks], `${opts.label} partial`);
-  const pFin = pipeline(
-    r.gpu,
-    kernelSource("colsum.wgsl", { PARTIAL: false, FINISH: true, RMS: false }),
-    "finish",
-  );
+  const pFin = kernel(r.gpu, {
+    file: "colsum.wgsl",
+    entry: "finish",
+    defines: { PARTIAL: false, FINISH: true, RMS: false },
+  });
   r.dispatch(pFin, u, [part, out.buffer], grid1d(cols, 256), `${opts.label} finish`);
 }
 

@@ -1,13 +1,5 @@
 /** RMSNorm forward and backward (Qwen2: y = x / rms(x) * w). */
-import {
-  grid1d,
-  kernelSource,
-  pipeline,
-  type Recorder,
-  scratchBuffer,
-  type Tensor,
-  uniforms,
-} from "../context.ts";
+import { grid1d, kernel, type Recorder, scratchBuffer, type Tensor, uniforms } from "../context.ts";
 import { isCpuAdapter } from "./matmul.ts";
 import { columnSum } from "./reduce.ts";
 
@@ -44,11 +36,11 @@ export function rmsnormForward(
   if (saved) need("rmsnormForward", "saved", saved, rows);
   const rstd = saved?.buffer ?? scratchBuffer(r.gpu, "rmsnorm.rstd", 4);
   const perRow = opts.threadPerRow ?? isCpuAdapter(r.gpu);
-  const p = pipeline(
-    r.gpu,
-    kernelSource("rmsnorm.wgsl", { ...NONE, [perRow ? "ROWS" : "FORWARD"]: true }),
-    perRow ? "forward_rows" : "forward",
-  );
+  const p = kernel(r.gpu, {
+    file: "rmsnorm.wgsl",
+    entry: perRow ? "forward_rows" : "forward",
+    defines: { ...NONE, [perRow ? "ROWS" : "FORWARD"]: true },
+  });
   r.dispatch(
     p,
     uniforms([rows, dim, saved ? 1 : 0], [eps]),
@@ -81,11 +73,11 @@ export function rmsnormBackward(
   distinct("rmsnormBackward", { dx, x });
   const rstd = scratchBuffer(r.gpu, "rmsnorm.rstd", rows * 4);
   const perRow = opts.threadPerRow ?? isCpuAdapter(r.gpu);
-  const p = pipeline(
-    r.gpu,
-    kernelSource("rmsnorm.wgsl", { ...NONE, [perRow ? "ROWS_BACKWARD" : "BACKWARD"]: true }),
-    perRow ? "backward_rows" : "backward",
-  );
+  const p = kernel(r.gpu, {
+    file: "rmsnorm.wgsl",
+    entry: perRow ? "backward_rows" : "backward",
+    defines: { ...NONE, [perRow ? "ROWS_BACKWARD" : "BACKWARD"]: true },
+  });
   r.dispatch(
     p,
     uniforms([rows, dim, opts.accumulateDx ? 1 : 0], [eps]),

@@ -1,13 +1,5 @@
 /** Rotary position embedding (Qwen2/HF rotate_half convention), forward and backward. */
-import {
-  constBuffer,
-  grid1d,
-  kernelSource,
-  pipeline,
-  type Recorder,
-  type Tensor,
-  uniforms,
-} from "../context.ts";
+import { constBuffer, grid1d, kernel, type Recorder, type Tensor, uniforms } from "../context.ts";
 import { dims, distinct, need } from "./util.ts";
 
 /**
@@ -64,7 +56,7 @@ function rope(
   );
   const pos = positions?.buffer ?? constBuffer(r.gpu, "rope.nopos", () => new Uint32Array(4));
   const flag = (backward ? 1 : 0) | (positions ? 2 : 0);
-  const p = pipeline(r.gpu, kernelSource("rope.wgsl"));
+  const p = kernel(r.gpu, { file: "rope.wgsl" });
   r.dispatch(
     p,
     uniforms([

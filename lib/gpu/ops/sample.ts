@@ -4,7 +4,7 @@
  * tokens do not depend on which other sequences share its batch.
  */
 
-import { GpuError, kernelSource, pipeline, type Recorder, type Tensor } from "../context.ts";
+import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
 import { seedKey } from "../philox.ts";
 import { expectDims, expectSize, grid1d, gridRows, params } from "./launch.ts";
 
@@ -92,9 +92,8 @@ export function sampleTokensWith(
   const entry = thread ? "sample_rows" : "sample";
   const wg = thread ? grid1d(o.batch, 64) : gridRows(o.batch);
   const [lo, hi] = seedKey(o.seed);
-  const src = kernelSource("philox.wgsl") + kernelSource("sample.wgsl");
   r.dispatch(
-    pipeline(r.gpu, src, entry),
+    kernel(r.gpu, { file: ["philox.wgsl", "sample.wgsl"], entry }),
     params([
       { u: o.batch },
       { u: o.vocab },

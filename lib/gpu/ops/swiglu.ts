@@ -1,12 +1,5 @@
 /** SwiGLU (silu(gate) * up), forward and backward, on separate or fused gate/up buffers. */
-import {
-  grid1d,
-  kernelSource,
-  pipeline,
-  type Recorder,
-  type Tensor,
-  uniforms,
-} from "../context.ts";
+import { grid1d, kernel, type Recorder, type Tensor, uniforms } from "../context.ts";
 import { dims, distinct, need } from "./util.ts";
 
 /** Shapes: gate, up and out are [rows, dim]. */
@@ -16,19 +9,19 @@ export interface SwigluOptions {
 }
 
 function forwardPipeline(r: Recorder): GPUComputePipeline {
-  return pipeline(
-    r.gpu,
-    kernelSource("swiglu.wgsl", { FORWARD: true, BACKWARD: false, FUSED: false }),
-    "forward",
-  );
+  return kernel(r.gpu, {
+    file: "swiglu.wgsl",
+    entry: "forward",
+    defines: { FORWARD: true, BACKWARD: false, FUSED: false },
+  });
 }
 
 function backwardPipeline(r: Recorder, fused: boolean): GPUComputePipeline {
-  return pipeline(
-    r.gpu,
-    kernelSource("swiglu.wgsl", { FORWARD: false, BACKWARD: true, FUSED: fused }),
-    "backward",
-  );
+  return kernel(r.gpu, {
+    file: "swiglu.wgsl",
+    entry: "backward",
+    defines: { FORWARD: false, BACKWARD: true, FUSED: fused },
+  });
 }
 
 /** out = silu(gate) * up, gate and up separate [rows, dim] tensors. */
