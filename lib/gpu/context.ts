@@ -23,6 +23,12 @@ export interface Gpu {
   isFallback: boolean;
   hasTimestamps: boolean;
   pipelines: Map<string, GPUComputePipeline>;
+  /** `kernel` pipelines by a short key of file, entry, defines and consts (no source hashing). */
+  kernels: Map<string, GPUComputePipeline>;
+  /** Bind group layout 0 of each pipeline (asking the pipeline costs a driver call each time). */
+  layouts: WeakMap<GPUComputePipeline, GPUBindGroupLayout>;
+  /** Bind groups reused across steps (see `BindCache`). */
+  binds: BindCache;
   /**
    * Errors the device reported (validation, out-of-memory, internal, device loss) that no host
    * sync point has thrown yet; `run`, `readback` and `checkGpu` throw them as a `GpuError`.
@@ -106,6 +112,9 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<Gpu> {
     isFallback: adapter.info.isFallbackAdapter ?? false,
     hasTimestamps: features.includes("timestamp-query"),
     pipelines: new Map(),
+    kernels: new Map(),
+    layouts: new WeakMap(),
+    binds: { entries: new Map(), ids: new WeakMap(), nextId: 0, generation: 0 },
     faults: [],
     pendingScopes: [],
   };
@@ -248,15 +257,140 @@ export function kernelLabel(spec: KernelSpec): string {
   return `${files}:${spec.entry ?? "main"}`;
 }
 
-/** Get (or compile once) the pipeline of a kernel from `kernels/`, labelled with its file. */
+/**
+ * Get (or compile once) the pipeline of a kernel from `kernels/`, labelled with its file. Ops call
+ * this on every dispatch, so a hit costs one short key and a map lookup: the file is read and
+ * preprocessed only on the first request for that (file, entry, defines, consts).
+ */
 export function kernel(gpu: Gpu, spec: KernelSpec): GPUComputePipeline {
-  const files = typeof spec.file === "string" ? [spec.file] : spec.file;
-  const consts = Object.entries(spec.consts ?? {}).map(([k, v]) => `const ${k}: u32 = ${v}u;\n`);
-  const code = consts.join("") + files.map((f) => kernelSource(f, spec.defines)).join("");
-  return pipeline(gpu, code, spec.entry ?? "main", {}, kernelLabel(spec));
+  const key = kernelKey(spec);
+  let p = gpu.kernels.get(key);
+  if (!p) {
+    const files = typeof spec.file === "string" ? [spec.file] : spec.file;
+    const consts = Object.entries(spec.consts ?? {}).map(([k, v]) => `const ${k}: u32 = ${v}u;\n`);
+    const code = consts.join("") + files.map((f) => kernelSource(f, spec.defines)).join("");
+    // Distinct keys may still yield the same text (defines listed in another order): share it.
+    p = pipeline(gpu, code, spec.entry ?? "main", {}, kernelLabel(spec));
+    gpu.kernels.set(key, p);
+  }
+  return p;
 }
 
-const UNIFORM_ALIGN = 256;
+/** The cache key of a kernel spec: file(s), entry, then every define and const in given order. */
+function kernelKey(spec: KernelSpec): string {
+  let key = typeof spec.file === "string" ? spec.file : spec.file.join("+");
+  key += `:${spec.entry ?? "main"}`;
+  const d = spec.defines;
+  if (d) { for (const k in d) key += `|${k}=${d[k]}`; }
+  const c = spec.consts;
+  if (c) { for (const k in c) key += `|${k}#${c[k]}`; }
+  return key;
+}
+
+/** Bind group layout 0 of a pipeline, asked of the driver once per pipeline. */
+function layoutOf(gpu: Gpu, p: GPUComputePipeline): GPUBindGroupLayout {
+  let l = gpu.layouts.get(p);
+  if (!l) {
+    l = p.getBindGroupLayout(0);
+    gpu.layouts.set(p, l);
+  }
+  return l;
+}
+
+/**
+ * Bind groups cached across steps, keyed by pipeline, buffers and the uniform's bytes. A cached
+ * group owns a uniform buffer holding exactly those bytes, written once at creation and never
+ * again, so reusing it in a later step cannot change what an earlier command buffer reads. Most
+ * dispatches repeat step after step (same shapes, same tensors); those whose uniforms change every
+ * step (AdamW's bias corrections) miss and are evicted once idle.
+ */
+export interface BindCache {
+  entries: Map<string, BindEntry>;
+  /** Ids for pipelines and buffers in keys (objects cannot be map keys inside a string). */
+  ids: WeakMap<object, number>;
+  nextId: number;
+  /** Incremented by every `finish()`; an entry records the generation that last used it. */
+  generation: number;
+}
+
+interface BindEntry {
+  group: GPUBindGroup;
+  uniform: GPUBuffer | null;
+  used: number;
+}
+
+/**
+ * Entries unused for this many finished steps are dropped and their uniform buffer destroyed; a
+ * command buffer must be submitted before this many later steps finish (a later submit of it fails
+ * validation loudly, it does not compute garbage).
+ */
+const BIND_IDLE_STEPS = 16;
+
+function objectId(cache: BindCache, o: object): number {
+  let id = cache.ids.get(o);
+  if (id === undefined) {
+    id = cache.nextId++;
+    cache.ids.set(o, id);
+  }
+  return id;
+}
+
+/** The cached bind group for a dispatch, created (with its own uniform buffer) on a miss. */
+function bindGroup(
+  gpu: Gpu,
+  p: GPUComputePipeline,
+  params: ArrayBufferView | null,
+  buffers: GPUBuffer[],
+  label: string | undefined,
+): GPUBindGroup {
+  const cache = gpu.binds;
+  let key = String(objectId(cache, p));
+  for (const b of buffers) key += `,${objectId(cache, b)}`;
+  let bytes: Uint8Array | null = null;
+  if (params) {
+    bytes = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
+    // The uniform's bytes as UTF-16 code units: one string op instead of one per byte.
+    const even = params.byteOffset % 2 === 0 && params.byteLength % 2 === 0;
+    const units = even
+      ? new Uint16Array(params.buffer, params.byteOffset, params.byteLength / 2)
+      : Uint16Array.from(bytes);
+    key += "|" + String.fromCharCode.apply(null, units as unknown as number[]);
+  }
+  const hit = cache.entries.get(key);
+  if (hit) {
+    hit.used = cache.generation;
+    return hit.group;
+  }
+  const entries: GPUBindGroupEntry[] = [];
+  let uniform: GPUBuffer | null = null;
+  if (bytes) {
+    const size = Math.max(16, Math.ceil(bytes.length / 16) * 16);
+    uniform = gpu.device.createBuffer({
+      size,
+      usage: GPUBufferUsage.UNIFORM,
+      mappedAtCreation: true,
+      label: label && `${label} params`,
+    });
+    new Uint8Array(uniform.getMappedRange()).set(bytes);
+    uniform.unmap();
+    entries.push({ binding: 0, resource: { buffer: uniform } });
+  }
+  buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b } }));
+  const group = gpu.device.createBindGroup({ layout: layoutOf(gpu, p), entries, label });
+  cache.entries.set(key, { group, uniform, used: cache.generation });
+  return group;
+}
+
+/** Drop bind groups idle for `BIND_IDLE_STEPS` steps (checked every few steps, not per dispatch). */
+function evictIdle(cache: BindCache): void {
+  if (cache.generation % 4 !== 0) return;
+  for (const [key, e] of cache.entries) {
+    if (e.used < cache.generation - BIND_IDLE_STEPS) {
+      e.uniform?.destroy();
+      cache.entries.delete(key);
+    }
+  }
+}
 
 /** Records one step's dispatches into a single command encoder; no readback inside a step. */
 export interface Recorder {
@@ -272,24 +406,21 @@ export interface Recorder {
   ): void;
   /** Copy between buffers inside the step. */
   copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset?: number, dstOffset?: number): void;
+  /** Per-step notes of op wrappers (e.g. a value already written to a scratch buffer this step). */
+  memo: Map<string, unknown>;
 }
 
 /** Start recording a step. */
 export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
   const encoder = gpu.device.createCommandEncoder();
-  const chunks: { offset: number; data: Uint8Array }[] = [];
-  let bytes = 0;
-  // The uniform buffer is created lazily at finish(), once its size is known, so bind groups
-  // reference a placeholder until then; to keep bind groups valid we collect dispatches first.
-  const pending: {
+  // Dispatches are collected and encoded at finish(), when it is known whether to time them.
+  const ops: ({
+    t: "d";
     p: GPUComputePipeline;
-    uniformOffset: number;
-    uniformSize: number;
-    buffers: GPUBuffer[];
+    group: GPUBindGroup;
     wg: [number, number, number];
     label?: string;
-  }[] = [];
-  const ops: ({ t: "d"; i: number } | {
+  } | {
     t: "c";
     src: GPUBuffer;
     dst: GPUBuffer;
@@ -297,55 +428,41 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
     so: number;
     do: number;
   })[] = [];
+  let dispatches = 0;
   const maxWg = gpu.device.limits.maxComputeWorkgroupsPerDimension;
   return {
     gpu,
     encoder,
+    memo: new Map(),
     dispatch(p, params, buffers, workgroups, label) {
       const wg: [number, number, number] = [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1];
-      if (wg.some((n) => n > maxWg)) {
+      if (wg[0] > maxWg || wg[1] > maxWg || wg[2] > maxWg) {
         throw new GpuError(
           `dispatch ${label ?? ""}: workgroups [${wg}] exceed ${maxWg} per dimension`,
         );
       }
-      if (wg.some((n) => n === 0)) return;
-      let uniformOffset = -1, uniformSize = 0;
-      if (params) {
-        uniformOffset = bytes;
-        uniformSize = Math.max(16, Math.ceil(params.byteLength / 16) * 16);
-        chunks.push({
-          offset: bytes,
-          data: new Uint8Array(params.buffer, params.byteOffset, params.byteLength),
-        });
-        bytes += Math.ceil(uniformSize / UNIFORM_ALIGN) * UNIFORM_ALIGN;
-      }
-      pending.push({ p, uniformOffset, uniformSize, buffers, wg, label });
-      ops.push({ t: "d", i: pending.length - 1 });
+      if (wg[0] === 0 || wg[1] === 0 || wg[2] === 0) return;
+      const group = bindGroup(gpu, p, params, buffers, label);
+      ops.push({ t: "d", p, group, wg, label });
+      dispatches++;
     },
     copy(src, dst, n, so = 0, d = 0) {
       ops.push({ t: "c", src, dst, bytes: n, so, do: d });
     },
     finish() {
-      let uniform: GPUBuffer | null = null;
-      if (bytes > 0) {
-        uniform = gpu.device.createBuffer({
-          size: bytes,
-          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-        });
-        const host = new Uint8Array(bytes);
-        for (const c of chunks) host.set(c.data, c.offset);
-        gpu.device.queue.writeBuffer(uniform, 0, host);
-      }
+      gpu.binds.generation++;
+      evictIdle(gpu.binds);
       // Consecutive dispatches share one compute pass; WebGPU orders storage writes between them.
       // When profiling, each dispatch gets its own pass so its start and end can be timestamped.
       const prof = gpu.profiler && gpu.hasTimestamps ? gpu.profiler : null;
-      const nTimed = prof ? Math.min(pending.length, MAX_TIMED_DISPATCHES) : 0;
+      const nTimed = prof ? Math.min(dispatches, MAX_TIMED_DISPATCHES) : 0;
       const querySet = nTimed > 0
         ? gpu.device.createQuerySet({ type: "timestamp", count: 2 * nTimed })
         : null;
       let timed = 0;
       const timedLabels: string[] = [];
       let pass: GPUComputePassEncoder | null = null;
+      let lastPipeline: GPUComputePipeline | null = null, lastGroup: GPUBindGroup | null = null;
       for (const op of ops) {
         if (op.t === "c") {
           pass?.end();
@@ -353,20 +470,6 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
           encoder.copyBufferToBuffer(op.src, op.so, op.dst, op.do, op.bytes);
           continue;
         }
-        const d = pending[op.i];
-        const entries: GPUBindGroupEntry[] = [];
-        if (d.uniformOffset >= 0 && uniform) {
-          entries.push({
-            binding: 0,
-            resource: { buffer: uniform, offset: d.uniformOffset, size: d.uniformSize },
-          });
-        }
-        d.buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b } }));
-        const group = gpu.device.createBindGroup({
-          layout: d.p.getBindGroupLayout(0),
-          entries,
-          label: d.label,
-        });
         if (querySet && timed < nTimed) {
           pass?.end();
           pass = encoder.beginComputePass({
@@ -376,19 +479,24 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
               endOfPassWriteIndex: 2 * timed + 1,
             },
           });
-          timedLabels.push(d.label ?? "(unlabelled)");
+          timedLabels.push(op.label ?? "(unlabelled)");
           timed++;
-          pass.setPipeline(d.p);
-          pass.setBindGroup(0, group);
-          pass.dispatchWorkgroups(d.wg[0], d.wg[1], d.wg[2]);
+          pass.setPipeline(op.p);
+          pass.setBindGroup(0, op.group);
+          pass.dispatchWorkgroups(op.wg[0], op.wg[1], op.wg[2]);
           pass.end();
           pass = null;
           continue;
         }
-        pass ??= encoder.beginComputePass();
-        pass.setPipeline(d.p);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(d.wg[0], d.wg[1], d.wg[2]);
+        if (!pass) {
+          pass = encoder.beginComputePass();
+          lastPipeline = null;
+          lastGroup = null;
+        }
+        // Each pass call crosses into the runtime: skip the ones that would change nothing.
+        if (op.p !== lastPipeline) pass.setPipeline(lastPipeline = op.p);
+        if (op.group !== lastGroup) pass.setBindGroup(0, lastGroup = op.group);
+        pass.dispatchWorkgroups(op.wg[0], op.wg[1], op.wg[2]);
       }
       pass?.end();
       if (querySet && prof && timed > 0) {
@@ -405,8 +513,7 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
         encoder.copyBufferToBuffer(resolve, 0, staging, 0, bytes);
         prof.pending.push({ labels: timedLabels, staging, resolve, querySet });
       }
-      const cb = encoder.finish();
-      return cb;
+      return encoder.finish();
     },
   };
 }

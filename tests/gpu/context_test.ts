@@ -75,3 +75,27 @@ Deno.test("context: kernel() labels errors with the file and entry; readback thr
   await checkGpu(gpu);
   gpu.device.destroy();
 });
+
+Deno.test("context: bind groups are reused across steps by uniform contents, idle ones evicted", async () => {
+  const gpu = await acquireGpu();
+  const n = 8;
+  const x = tensor(gpu, [n], new Float32Array(n).map((_, i) => i + 1));
+  const y = tensor(gpu, [n]);
+  const p = kernel(gpu, { file: "scale.wgsl" });
+  const scaled = async (alpha: number) => {
+    await run(gpu, (r) => r.dispatch(p, uniforms([n], [alpha, 0]), [x.buffer, y.buffer], [1]));
+    return [...await readback(gpu, y)];
+  };
+  const want = (alpha: number) => Array.from({ length: n }, (_, i) => (i + 1) * alpha);
+  // Same pipeline and buffers, different uniforms: each step must see its own values, including
+  // a later step that repeats an earlier step's uniforms (a cache hit).
+  assert.deepEqual(await scaled(2), want(2));
+  assert.deepEqual(await scaled(3), want(3));
+  const size = gpu.binds.entries.size;
+  assert.deepEqual(await scaled(2), want(2));
+  assert.equal(gpu.binds.entries.size, size, "repeating a dispatch creates no bind group");
+  // Uniforms that change every step (like a learning rate) do not grow the cache without bound.
+  for (let s = 0; s < 60; s++) assert.deepEqual(await scaled(s + 0.5), want(s + 0.5));
+  assert(gpu.binds.entries.size <= 24, `cache holds ${gpu.binds.entries.size} entries`);
+  gpu.device.destroy();
+});

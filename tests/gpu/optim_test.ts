@@ -54,6 +54,36 @@ Deno.test({
 
 Deno.test({
   name:
+    "optim: AdamW with per-tensor learning rates and steps in one recorded step matches float64",
+  ...gpuTest,
+  async fn() {
+    // Each tensor's lr and step (bias correction) differ, and the first and last share theirs, so
+    // the per-step hyper-parameter buffer is rewritten inside the step and reused after a change.
+    const rand = rng(63);
+    const sizes = [5, 300, 17, 64];
+    const hps = [
+      { ...HP, step: 2 },
+      { ...HP, lr: 3e-2, step: 2 },
+      { ...HP, lr: 5e-3, weightDecay: 0, step: 9 },
+      { ...HP, step: 2 },
+    ];
+    const w = sizes.map((n) => randn(rand, n)), g = sizes.map((n) => randn(rand, n));
+    const tw = await Promise.all(w.map((x) => up(x)));
+    const tg = await Promise.all(g.map((x) => up(x)));
+    const tm = await Promise.all(sizes.map(zeros)), tv = await Promise.all(sizes.map(zeros));
+    await step((r) => {
+      tw.forEach((t, i) => adamwStep(r, t, tm[i], tv[i], tg[i], null, hps[i]));
+    });
+    for (let i = 0; i < sizes.length; i++) {
+      const W = f64(w[i]);
+      adamwRef(W, new Float64Array(sizes[i]), new Float64Array(sizes[i]), g[i], 1, hps[i]);
+      close(`adamw tensor ${i}`, await down(tw[i]), W, 2e-6);
+    }
+  },
+});
+
+Deno.test({
+  name:
     "optim: the same clipped AdamW step twice from the same state gives bit-identical parameters",
   ...gpuTest,
   async fn() {

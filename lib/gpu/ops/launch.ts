@@ -27,7 +27,8 @@ export function expectSize(op: string, name: string, t: Tensor, want: number): v
 
 /** Throw a GpuError naming the op when a dimension is not a positive integer. */
 export function expectDims(op: string, dims: Record<string, number>): void {
-  for (const [k, v] of Object.entries(dims)) {
+  for (const k in dims) {
+    const v = dims[k];
     if (!Number.isInteger(v) || v < 1) {
       throw new GpuError(`${op}: ${k} must be a positive integer, got ${v}`);
     }

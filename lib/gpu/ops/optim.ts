@@ -97,11 +97,25 @@ export function adamwStep(
   const bc2 = 1 - Math.pow(opts.beta2, opts.step);
   const gn = norm?.buffer ??
     constBuffer(r.gpu, "adamw.noclip", () => new Float32Array([0, 0, 1, 0]));
-  const p = kernel(r.gpu, { file: "adamw.wgsl" });
+  // One small buffer carries this step's lr and bias corrections to every tensor's update; it is
+  // rewritten (inside the step, in order) only when they differ from what this step last set.
+  const hyper = scratchBuffer(r.gpu, "adamw.hyper", 16);
+  const set = [opts.lr, bc1, bc2];
+  const last = r.memo.get("adamw.hyper") as number[] | undefined;
+  if (!last || last.some((x, i) => x !== set[i])) {
+    r.dispatch(
+      kernel(r.gpu, { file: "adamw.wgsl", defines: { SET: true } }),
+      uniforms([], [...set, 0]),
+      [hyper],
+      [1],
+      "adamw hyper",
+    );
+    r.memo.set("adamw.hyper", set);
+  }
   r.dispatch(
-    p,
-    uniforms([n], [opts.lr, opts.beta1, opts.beta2, opts.eps, opts.weightDecay, bc1, bc2]),
-    [w.buffer, grad.buffer, m.buffer, v.buffer, gn],
+    kernel(r.gpu, { file: "adamw.wgsl", defines: { SET: false } }),
+    uniforms([n], [opts.beta1, opts.beta2, opts.eps, opts.weightDecay]),
+    [w.buffer, grad.buffer, m.buffer, v.buffer, gn, hyper],
     grid1d(n, 256),
     "adamw",
   );

@@ -10,7 +10,8 @@ export function need(op: string, name: string, t: Tensor, need: number): void {
 
 /** Throw unless every listed dimension is a positive integer (zero-sized work is rejected early). */
 export function dims(op: string, d: Record<string, number>): void {
-  for (const [k, v] of Object.entries(d)) {
+  for (const k in d) {
+    const v = d[k];
     if (!Number.isInteger(v) || v < 1) {
       throw new GpuError(`${op}: ${k} must be a positive integer, got ${v}`);
     }
@@ -19,10 +20,13 @@ export function dims(op: string, d: Record<string, number>): void {
 
 /** Throw when two tensors that must not alias share a buffer (WebGPU forbids writable aliasing). */
 export function distinct(op: string, ts: Record<string, Tensor>): void {
-  const seen = new Map<GPUBuffer, string>();
-  for (const [k, t] of Object.entries(ts)) {
-    const other = seen.get(t.buffer);
-    if (other) throw new GpuError(`${op}: ${k} and ${other} must be different tensors`);
-    seen.set(t.buffer, k);
+  // Called for every dispatch with 2-4 tensors: pairwise checks beat building a map.
+  const keys = Object.keys(ts);
+  for (let i = 1; i < keys.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (ts[keys[i]].buffer === ts[keys[j]].buffer) {
+        throw new GpuError(`${op}: ${keys[i]} and ${keys[j]} must be different tensors`);
+      }
+    }
   }
 }
