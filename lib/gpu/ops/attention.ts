@@ -3,8 +3,16 @@
  * bidirectional image prefix, optional per-sequence valid lengths (right padding).
  */
 
-import { GpuError, kernel, type KernelSpec, type Recorder, type Tensor } from "../context.ts";
+import {
+  type Gpu,
+  GpuError,
+  kernel,
+  type KernelSpec,
+  type Recorder,
+  type Tensor,
+} from "../context.ts";
 import { expectDims, expectSize, grid1d, params } from "./launch.ts";
+import { loopBudget } from "./util.ts";
 
 /** Every dimension of an attention call, explicit. */
 export interface AttentionOptions {
@@ -68,6 +76,22 @@ function check(o: AttentionOptions): void {
   if (o.lengths) expectSize("attention", "lengths", o.lengths, o.batch);
 }
 
+/**
+ * Per-invocation loop passes on a software adapter: a forward or dq thread loops over at most
+ * seqLen keys, a dk/dv thread over the (qHeads / kvHeads) × seqLen query rows of its group (the
+ * head-dimension loops inside are unrolled; measured correct up to D 128).
+ */
+function checkLoops(gpu: Gpu, o: AttentionOptions, backward: boolean): void {
+  const group = o.qHeads / o.kvHeads;
+  const passes = backward ? group * (o.seqLen + 1) : o.seqLen;
+  loopBudget(
+    gpu,
+    backward ? "attentionBackward" : "attentionForward",
+    passes + 64,
+    `seqLen ${o.seqLen} with ${group} query heads per kv head`,
+  );
+}
+
 function uniforms(o: AttentionOptions): Uint8Array {
   return params([
     { u: o.batch },
@@ -102,6 +126,7 @@ export function attentionForward(
   expectSize("attentionForward", "k", k, nk);
   expectSize("attentionForward", "v", v, nk);
   expectSize("attentionForward", "saved", saved, attentionSavedSize(o));
+  checkLoops(r.gpu, o, false);
   const pl = kernel(r.gpu, source(o.headDim, "attention_fwd"));
   const lens = o.lengths?.buffer ?? q.buffer;
   r.dispatch(
@@ -141,6 +166,7 @@ export function attentionBackward(
     expectSize("attentionBackward", name, t, nk);
   }
   expectSize("attentionBackward", "saved", saved, attentionSavedSize(o));
+  checkLoops(r.gpu, o, true);
   const u = uniforms(o);
   const lens = o.lengths?.buffer ?? q.buffer;
   const rows = grid1d(o.batch * o.seqLen * o.qHeads, 64);

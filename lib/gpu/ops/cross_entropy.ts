@@ -4,7 +4,7 @@
  */
 
 import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, params, rowLaunch } from "./launch.ts";
+import { expectDims, expectSize, params, rowLaunch, rowLoopBudget } from "./launch.ts";
 
 /** Dimensions and gradient scale of a cross-entropy call. */
 export interface CrossEntropyOptions {
@@ -44,6 +44,7 @@ export function crossEntropy(
   if (dlogits.buffer === logits.buffer) {
     throw new GpuError("crossEntropy: dlogits must not alias logits");
   }
+  rowLoopBudget(r.gpu, "crossEntropy", o.vocab);
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
     kernel(r.gpu, { file: "cross_entropy.wgsl", entry: "cross_entropy_fwd_bwd" + launch.suffix }),
@@ -64,6 +65,7 @@ export function crossEntropyLoss(
   o: { rows: number; vocab: number },
 ): void {
   check("crossEntropyLoss", logits, targets, mask, loss, o);
+  rowLoopBudget(r.gpu, "crossEntropyLoss", o.vocab);
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
     kernel(r.gpu, { file: "cross_entropy.wgsl", entry: "cross_entropy_fwd" + launch.suffix }),

@@ -6,6 +6,7 @@
 
 import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
 import { expectDims, expectSize, grid1d, params } from "./launch.ts";
+import { loopBudget } from "./util.ts";
 
 /** Dimensions of a KV-cache write. */
 export interface KvCacheWriteOptions {
@@ -98,6 +99,8 @@ export function decodeAttention(
   }
   const nq = o.batch * o.qHeads * o.headDim;
   expectSize("decodeAttention", "q", q, nq);
+  // A thread loops over up to maxSeq cache rows (its head-dimension loops unroll).
+  loopBudget(r.gpu, "decodeAttention", o.maxSeq + 64, `maxSeq ${o.maxSeq}`);
   expectSize("decodeAttention", "out", out, nq);
   const nc = o.batch * o.maxSeq * o.kvHeads * o.headDim;
   expectSize("decodeAttention", "kCache", kCache, nc);

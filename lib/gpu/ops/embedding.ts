@@ -1,6 +1,6 @@
 /** Token embedding lookup and its deterministic gradient (a gather per vocabulary row). */
 import { GpuError, grid1d, kernel, type Recorder, type Tensor, uniforms } from "../context.ts";
-import { dims, distinct, need } from "./util.ts";
+import { dims, distinct, loopBudget, need } from "./util.ts";
 
 /** Shapes: n tokens (u32), a [vocab, dim] table, [n, dim] rows. */
 export interface EmbeddingOptions {
@@ -54,6 +54,9 @@ export function embeddingBackward(
   need("embeddingBackward", "dout", dout, n * dim);
   need("embeddingBackward", "dtable", dtable, vocab * dim);
   distinct("embeddingBackward", { dtable, dout });
+  // A workgroup scans the tokens 256 at a time (an outer pass and 8 mask words each) and adds one
+  // row per occurrence of its token: up to n passes when every token is the same.
+  loopBudget(r.gpu, "embeddingBackward", n + 10 * Math.ceil(n / 256), `${n} tokens`);
   const z = Math.ceil(dim / 256);
   if (z > 65535) throw new GpuError(`embeddingBackward: dim ${dim} too large`);
   const [gx, gy] = grid1d(vocab, 1);

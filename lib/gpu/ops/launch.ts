@@ -1,6 +1,7 @@
 /** Dispatch shapes, size checks and uniform packing for the attention, loss, decode and sampling ops. */
 
-import { GpuError, type Tensor } from "../context.ts";
+import { type Gpu, GpuError, type Tensor } from "../context.ts";
+import { loopBudget } from "./util.ts";
 
 /** Workgroups for `n` threads of `wg`-wide groups on a 2D grid (x fastest, at most 65535 wide). */
 export function grid1d(n: number, wg: number): [number, number] {
@@ -61,4 +62,14 @@ export function rowLaunch(rows: number, cols: number): { suffix: string; wg: [nu
   return cols <= THREAD_PER_ROW_MAX_COLS
     ? { suffix: "_rows", wg: grid1d(rows, 64) }
     : { suffix: "", wg: gridRows(rows) };
+}
+
+/**
+ * Refuse row-wise kernels (loss, log-probabilities, entropy) whose per-invocation loops would
+ * exceed a software adapter's cap: at most 4 passes over a row, per thread (thread per row) or
+ * 1/64 of it plus two 64-step reductions per pass (workgroup per row).
+ */
+export function rowLoopBudget(gpu: Gpu, op: string, cols: number): void {
+  const passes = cols <= THREAD_PER_ROW_MAX_COLS ? 4 * cols : 4 * (Math.ceil(cols / 64) + 2 * 64);
+  loopBudget(gpu, op, passes, `rows of ${cols} columns`);
 }

@@ -5,7 +5,7 @@
  */
 
 import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, params, rowLaunch } from "./launch.ts";
+import { expectDims, expectSize, params, rowLaunch, rowLoopBudget } from "./launch.ts";
 
 /** Dimensions and logit scale of a log-probability or entropy call. */
 export interface LogprobOptions {
@@ -35,6 +35,7 @@ export function logprobForward(
   expectSize("logprobForward", "logits", logits, o.rows * o.vocab);
   expectSize("logprobForward", "targets", targets, o.rows);
   expectSize("logprobForward", "logp", logp, o.rows);
+  rowLoopBudget(r.gpu, "logprobForward", o.vocab);
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
     kernel(r.gpu, { file: "logprob.wgsl", entry: "logprob_fwd" + launch.suffix }),
@@ -62,6 +63,7 @@ export function logprobBackward(
   if (dlogits.buffer === logits.buffer) {
     throw new GpuError("logprobBackward: dlogits must not alias logits");
   }
+  rowLoopBudget(r.gpu, "logprobBackward", o.vocab);
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
     kernel(r.gpu, { file: "logprob.wgsl", entry: "logprob_bwd" + launch.suffix }),
@@ -82,6 +84,7 @@ export function entropyForward(
   const u = uniforms(o);
   expectSize("entropyForward", "logits", logits, o.rows * o.vocab);
   expectSize("entropyForward", "entropy", entropy, o.rows);
+  rowLoopBudget(r.gpu, "entropyForward", o.vocab);
   const launch = rowLaunch(o.rows, o.vocab);
   r.dispatch(
     kernel(r.gpu, { file: "entropy.wgsl", entry: "entropy_fwd" + launch.suffix }),

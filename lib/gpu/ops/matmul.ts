@@ -9,7 +9,7 @@ import {
   type Tensor,
   uniforms,
 } from "../context.ts";
-import { dims, distinct, need } from "./util.ts";
+import { dims, distinct, isCpuAdapter, loopBudget, need, SOFTWARE_LOOP_BUDGET } from "./util.ts";
 
 /**
  * A matmul tiling (matmul.wgsl): workgroup tile BM×BN×BK staged through workgroup memory, each
@@ -49,10 +49,7 @@ const SMALL_OUTPUTS = 256 * 256;
 /** Products with at least this many outputs use the large GPU tiling. */
 const LARGE_OUTPUTS = 2048 * 4096;
 
-/** Whether this device is a CPU (software) adapter. */
-export function isCpuAdapter(gpu: Gpu): boolean {
-  return gpu.isFallback || /llvmpipe|lavapipe|swiftshader|software/i.test(gpu.adapter);
-}
+export { isCpuAdapter } from "./util.ts";
 
 /** The default tiling for an m×n output (per batch) on this device. */
 export function defaultTile(gpu: Gpu, m: number, n: number): MatmulTile {
@@ -120,7 +117,17 @@ export function matmul(
   const vb = (tb ? k : n) % 4 === 0 && sB % 4 === 0 && t.bk % 4 === 0;
   const vc = n % 4 === 0 && sC % 4 === 0;
   const tiles = Math.ceil(n / t.bn) * Math.ceil(m / t.bm) * batch;
-  const split = opts.splitK ?? splitFactor(r.gpu, tiles, k, batch, t);
+  // A thread loops over its K range one BK tile at a time, each tile an outer pass plus BK inner
+  // ones (the inner loop is too large to unroll): on a software adapter that caps loop passes,
+  // split K so that every range fits (batch 1), or refuse the shape (batched).
+  const maxKc = isCpuAdapter(r.gpu)
+    ? Math.floor((SOFTWARE_LOOP_BUDGET - 512) / (t.bk + 2)) * t.bk
+    : Infinity;
+  const capSplit = Math.ceil(k / maxKc);
+  if (capSplit > 1 && batch > 1) {
+    loopBudget(r.gpu, "matmul", (k / t.bk) * (t.bk + 2), `batched K ${k}`);
+  }
+  const split = Math.max(opts.splitK ?? splitFactor(r.gpu, tiles, k, batch, t), capSplit);
   if (split > 1 && batch > 1) throw new GpuError(`matmul: splitK needs batch 1, got ${batch}`);
   if (Math.ceil(m / t.bm) > 65535 || Math.ceil(n / t.bn) > 65535) {
     throw new GpuError(`matmul: ${m}x${n} needs more than 65535 tiles along one dimension`);

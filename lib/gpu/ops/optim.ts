@@ -9,7 +9,7 @@ import {
   type Tensor,
   uniforms,
 } from "../context.ts";
-import { distinct, need } from "./util.ts";
+import { distinct, loopBudget, need } from "./util.ts";
 
 /** Elements per level-1 partial of the gradient norm (grad_norm.wgsl CHUNK). */
 const NORM_CHUNK = 4096;
@@ -30,6 +30,8 @@ export function gradNorm(
   for (const g of grads) distinct("gradNorm", { norm, grad: g });
   const slots = grads.map((g) => Math.ceil(g.size / NORM_CHUNK));
   const total = slots.reduce((a, b) => a + b, 0);
+  // The finishing thread sums every 256th partial: total / 256 passes.
+  loopBudget(r.gpu, "gradNorm", Math.ceil(total / 256) + 16, `${total} partial sums`);
   const part = scratchBuffer(r.gpu, "gradnorm.part", total * 4);
   const pSum = kernel(r.gpu, {
     file: "grad_norm.wgsl",

@@ -1,6 +1,6 @@
 /** Deterministic column reductions (bias gradients; RMSNorm's weight gradient reuses them). */
 import { grid1d, kernel, type Recorder, scratchBuffer, type Tensor, uniforms } from "../context.ts";
-import { dims, need } from "./util.ts";
+import { dims, loopBudget, need } from "./util.ts";
 
 /** Rows summed per partial: a function of the shape only, so results are reproducible. */
 function chunking(rows: number): { chunk: number; chunks: number } {
@@ -25,6 +25,7 @@ export function columnSum(
   need(opts.label, "dy", dy, rows * cols);
   need(opts.label, "out", out, cols);
   const { chunk, chunks } = chunking(rows);
+  loopBudget(r.gpu, "columnSum", Math.max(chunk, chunks), `${rows} rows`);
   const part = scratchBuffer(r.gpu, "colsum.part", chunks * cols * 4);
   const u = uniforms([rows, cols, chunk, chunks, opts.accumulate ? 1 : 0, 0, 0, 0]);
   const pPart = kernel(r.gpu, {

@@ -4,7 +4,7 @@ import { isCpuAdapter } from "./matmul.ts";
 import { columnSum } from "./reduce.ts";
 
 const NONE = { FORWARD: false, BACKWARD: false, ROWS: false, ROWS_BACKWARD: false };
-import { dims, distinct, need } from "./util.ts";
+import { dims, distinct, loopBudget, need } from "./util.ts";
 
 /** Shapes of an RMSNorm over the last dimension of a row-major [rows, dim] tensor. */
 export interface RmsnormOptions {
@@ -16,6 +16,11 @@ export interface RmsnormOptions {
    * are expensive; the sums are then sequential, so results differ in the last bits).
    */
   threadPerRow?: boolean;
+}
+
+/** Loop passes of one invocation: two passes over the row, or over 1/128 of it plus reductions. */
+function loopPasses(dim: number, perRow: boolean): number {
+  return perRow ? 2 * dim : 2 * Math.ceil(dim / 128) + 32;
 }
 
 /** out = x * rstd * w per row; `saved` (f32[rows]) receives rstd when given. */
@@ -36,6 +41,7 @@ export function rmsnormForward(
   if (saved) need("rmsnormForward", "saved", saved, rows);
   const rstd = saved?.buffer ?? scratchBuffer(r.gpu, "rmsnorm.rstd", 4);
   const perRow = opts.threadPerRow ?? isCpuAdapter(r.gpu);
+  loopBudget(r.gpu, "rmsnormForward", loopPasses(dim, perRow), `dim ${dim}`);
   const p = kernel(r.gpu, {
     file: "rmsnorm.wgsl",
     entry: perRow ? "forward_rows" : "forward",
@@ -73,6 +79,7 @@ export function rmsnormBackward(
   distinct("rmsnormBackward", { dx, x });
   const rstd = scratchBuffer(r.gpu, "rmsnorm.rstd", rows * 4);
   const perRow = opts.threadPerRow ?? isCpuAdapter(r.gpu);
+  loopBudget(r.gpu, "rmsnormBackward", loopPasses(dim, perRow), `dim ${dim}`);
   const p = kernel(r.gpu, {
     file: "rmsnorm.wgsl",
     entry: perRow ? "backward_rows" : "backward",

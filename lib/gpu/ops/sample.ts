@@ -7,6 +7,7 @@
 import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
 import { seedKey } from "../philox.ts";
 import { expectDims, expectSize, grid1d, gridRows, params } from "./launch.ts";
+import { loopBudget } from "./util.ts";
 
 /** Sampling settings and dimensions, all explicit. */
 export interface SampleOptions {
@@ -89,6 +90,12 @@ export function sampleTokensWith(
   }
   const thread = variant === "thread" ||
     (variant === "auto" && o.vocab <= SAMPLE_THREAD_MAX_VOCAB);
+  if (!thread) {
+    // The workgroup kernel: up to 64 + log2(V) bisection steps, each a pass over 1/64 of the
+    // row and a 64-step reduction (the thread kernel is bounded by SAMPLE_THREAD_MAX_VOCAB).
+    const steps = 2 * 32 + Math.ceil(Math.log2(o.vocab + 1)) + 4;
+    loopBudget(r.gpu, "sampleTokens", steps * (Math.ceil(o.vocab / 64) + 66), `vocab ${o.vocab}`);
+  }
   const entry = thread ? "sample_rows" : "sample";
   const wg = thread ? grid1d(o.batch, 64) : gridRows(o.batch);
   const [lo, hi] = seedKey(o.seed);

@@ -1,5 +1,36 @@
 /** Shared checks for op wrappers: every op validates sizes before recording, with context. */
-import { GpuError, type Tensor } from "../context.ts";
+import { type Gpu, GpuError, type Tensor } from "../context.ts";
+
+/** Whether this device is a CPU (software) adapter. */
+export function isCpuAdapter(gpu: Gpu): boolean {
+  return gpu.isFallback || /llvmpipe|lavapipe|swiftshader|software/i.test(gpu.adapter);
+}
+
+/**
+ * llvmpipe (Mesa's software adapter) stops an invocation's loops after 65535 iterations in total,
+ * counting every pass of every loop, nested or not, and the results are then silently wrong
+ * (measured with LLVM 15: a 70000-trip loop ran 65535 times; two 40000-trip loops in a row ran
+ * 40000 and 25534 times; workgroup barriers do not reset the count). Constant-trip inner loops
+ * of up to 32 passes are unrolled and do not count. Ops keep each invocation's loop passes below
+ * `SOFTWARE_LOOP_BUDGET` on software adapters, by splitting the work or by refusing the shape.
+ */
+export const SOFTWARE_LOOP_CAP = 65535;
+
+/** Loop passes an op may plan per invocation on a software adapter (the cap less a margin). */
+export const SOFTWARE_LOOP_BUDGET = 60000;
+
+/**
+ * Throw a GpuError when an invocation of `op` would run more than `SOFTWARE_LOOP_BUDGET` loop
+ * passes (`passes`, the op's worst case for this shape) on a software adapter; no-op elsewhere.
+ */
+export function loopBudget(gpu: Gpu, op: string, passes: number, shape: string): void {
+  if (passes <= SOFTWARE_LOOP_BUDGET || !isCpuAdapter(gpu)) return;
+  throw new GpuError(
+    `${op}: ${shape} needs up to ${Math.ceil(passes)} loop passes per shader invocation, but ` +
+      `${gpu.adapter} silently stops an invocation's loops after ${SOFTWARE_LOOP_CAP} (wrong ` +
+      `results); use a smaller shape or a hardware GPU`,
+  );
+}
 
 /** Throw unless `t` holds at least `need` elements. */
 export function need(op: string, name: string, t: Tensor, need: number): void {
