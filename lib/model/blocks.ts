@@ -14,6 +14,7 @@ import {
   type Gpu,
   linearBackward,
   linearForward,
+  linearWeightGrad,
   matmul,
   type Recorder,
   rmsnormBackward,
@@ -25,7 +26,6 @@ import {
   type Tensor,
 } from "../gpu/mod.ts";
 import { blockNames } from "./params.ts";
-import { weightGrad } from "./weight_grad.ts";
 import type { GpuWeights } from "./weights.ts";
 
 /** Shape of one stack over `batch` sequences of `seq` positions. */
@@ -219,7 +219,7 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       accumulateDx: false,
       accumulate: false,
     });
-    weightGrad(r, g(nm.down), dx, A.act, { rows: n, inDim: ff, outDim: d });
+    linearWeightGrad(r, g(nm.down), dx, A.act, { rows: n, inDim: ff, outDim: d });
     swigluBackward(r, S.dgate, S.dup, S.dact, A.gate, A.up, { rows: n, dim: ff });
     linearBackward(r, S.dh, null, S.dgate, A.h2, w(nm.gate), {
       rows: n,
@@ -228,7 +228,7 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       accumulateDx: false,
       accumulate: false,
     });
-    weightGrad(r, g(nm.gate), S.dgate, A.h2, { rows: n, inDim: d, outDim: ff });
+    linearWeightGrad(r, g(nm.gate), S.dgate, A.h2, { rows: n, inDim: d, outDim: ff });
     linearBackward(r, S.dh, null, S.dup, A.h2, w(nm.up), {
       rows: n,
       inDim: d,
@@ -236,7 +236,7 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       accumulateDx: true,
       accumulate: false,
     });
-    weightGrad(r, g(nm.up), S.dup, A.h2, { rows: n, inDim: d, outDim: ff });
+    linearWeightGrad(r, g(nm.up), S.dup, A.h2, { rows: n, inDim: d, outDim: ff });
     rmsnormBackward(r, dx, g(nm.ln2), S.dh, A.xmid, w(nm.ln2), {
       rows: n,
       dim: d,
@@ -252,7 +252,7 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       accumulateDx: false,
       accumulate: false,
     });
-    weightGrad(r, g(nm.o), dx, A.att, { rows: n, inDim: qd, outDim: d });
+    linearWeightGrad(r, g(nm.o), dx, A.att, { rows: n, inDim: qd, outDim: d });
     attentionBackward(r, S.dq, S.dk, S.dv, S.datt, A.q, A.k, A.v, A.att, A.saved, attnOpts(dims));
     let dq = S.dq, dk = S.dk;
     if (dims.ropeTheta !== null) {
@@ -268,7 +268,7 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       accumulateDx: false,
       accumulate: false,
     });
-    weightGrad(r, g(nm.q), dq, A.h1, { rows: n, inDim: d, outDim: qd });
+    linearWeightGrad(r, g(nm.q), dq, A.h1, { rows: n, inDim: d, outDim: qd });
     linearBackward(r, S.dh, null, dk, A.h1, w(nm.k), {
       rows: n,
       inDim: d,
@@ -276,7 +276,7 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       accumulateDx: true,
       accumulate: false,
     });
-    weightGrad(r, g(nm.k), dk, A.h1, { rows: n, inDim: d, outDim: kd });
+    linearWeightGrad(r, g(nm.k), dk, A.h1, { rows: n, inDim: d, outDim: kd });
     linearBackward(r, S.dh, null, S.dv, A.h1, w(nm.v), {
       rows: n,
       inDim: d,
@@ -284,7 +284,7 @@ export function stackBackward(r: Recorder, W: GpuWeights, st: StackBuffers): voi
       accumulateDx: true,
       accumulate: false,
     });
-    weightGrad(r, g(nm.v), S.dv, A.h1, { rows: n, inDim: d, outDim: kd });
+    linearWeightGrad(r, g(nm.v), S.dv, A.h1, { rows: n, inDim: d, outDim: kd });
     biasBackward(r, g(nm.qb), dq, { rows: n, cols: qd, accumulate: false });
     biasBackward(r, g(nm.kb), dk, { rows: n, cols: kd, accumulate: false });
     biasBackward(r, g(nm.vb), S.dv, { rows: n, cols: kd, accumulate: false });

@@ -22,6 +22,7 @@ import {
   kernelSource,
   linearBackward,
   linearForward,
+  linearWeightGrad,
   logprobBackward,
   logprobForward,
   pipeline,
@@ -37,7 +38,6 @@ import {
 import { allocStack, stackBackward, type StackBuffers, stackForward } from "./blocks.ts";
 import { imageTokens, type ModelConfig, patchDim } from "./config.ts";
 import { lmLayer, NAMES, paramLayout, type ParamSet, visionLayer } from "./params.ts";
-import { weightGrad } from "./weight_grad.ts";
 import { downloadFlat, type GpuWeights, uploadWeights } from "./weights.ts";
 
 /** AdamW's fixed constants (PyTorch defaults; not part of the spec). */
@@ -372,7 +372,7 @@ export function recordBackward(r: Recorder, model: GpuModel, pass: Pass): void {
   const once = { accumulateDx: false, accumulate: false };
   const head = { rows: N, inDim: d, outDim: c.vocab_size };
   linearBackward(r, pass.dhn, null, pass.dlogits, pass.hn, w(NAMES.embed), { ...head, ...once });
-  weightGrad(r, g(NAMES.embed), pass.dlogits, pass.hn, head);
+  linearWeightGrad(r, g(NAMES.embed), pass.dlogits, pass.hn, head);
   rmsnormBackward(r, pass.dxt, g(NAMES.norm), pass.dhn, pass.xt, w(NAMES.norm), {
     rows: N,
     dim: d,
@@ -402,7 +402,7 @@ export function recordBackward(r: Recorder, model: GpuModel, pass: Pass): void {
     outDim: d,
     ...once,
   });
-  weightGrad(r, g(NAMES.proj), pass.dimg, pass.vh, { rows, inDim: d, outDim: d });
+  linearWeightGrad(r, g(NAMES.proj), pass.dimg, pass.vh, { rows, inDim: d, outDim: d });
   biasBackward(r, g(NAMES.projBias), pass.dimg, { rows, cols: d, accumulate: false });
   rmsnormBackward(r, vs.dx, g(NAMES.vnorm), pass.dvh, vs.x[vs.x.length - 1], w(NAMES.vnorm), {
     rows,
@@ -412,7 +412,7 @@ export function recordBackward(r: Recorder, model: GpuModel, pass: Pass): void {
   });
   stackBackward(r, W, vs);
   columnSum(r, g(NAMES.pos), vs.dx, { rows: B, cols: P * d, accumulate: false, label: "pos bwd" });
-  weightGrad(r, g(NAMES.patch), vs.dx, pass.patches, { rows, inDim: pd, outDim: d });
+  linearWeightGrad(r, g(NAMES.patch), vs.dx, pass.patches, { rows, inDim: pd, outDim: d });
   biasBackward(r, g(NAMES.patchBias), vs.dx, { rows, cols: d, accumulate: false });
 }
 

@@ -1,7 +1,9 @@
+import assert from "node:assert/strict";
 import {
   isCpuAdapter,
   linearBackward,
   linearForward,
+  linearWeightGrad,
   matmul,
   MATMUL_TILES,
   type MatmulTile,
@@ -203,5 +205,40 @@ Deno.test({
     close("linear dx", await down(tdx), ref.dx.map((v, i) => v + dx0[i]), tol(outDim + 1));
     close("linear dW", await down(tdw), ref.dw.map((v, i) => v + dw0[i]), tol(rows + 1));
     close("linear db", await down(tdb), ref.db, tol(rows));
+  },
+});
+
+Deno.test({
+  name: "linear: weight gradients over many rows split K deterministically and match float64",
+  ...gpuTest,
+  async fn() {
+    const rand = rng(8);
+    // Many rows, narrow weights (awkward widths): too few output tiles, so matmul splits the rows.
+    for (const [rows, inDim, outDim] of [[2048, 33, 7], [1536, 20, 12], [300, 5, 9]]) {
+      const x = randn(rand, rows * inDim, -0.5, 0.5), dy = randn(rand, rows * outDim, -0.5, 0.5);
+      const tx = await up(x), tdy = await up(dy), tdw = await zeros(outDim * inDim);
+      const labels: string[] = [];
+      const once = async () => {
+        await step((r) => {
+          const d = r.dispatch.bind(r);
+          r.dispatch = (p, u, b, wg, label) => {
+            labels.push(label ?? "");
+            d(p, u, b, wg, label);
+          };
+          linearWeightGrad(r, tdw, tdy, tx, { rows, inDim, outDim });
+        });
+        return new Uint32Array((await down(tdw)).buffer);
+      };
+      const first = await once();
+      const ref = linearBackwardRef(dy, x, new Float32Array(outDim * inDim), rows, inDim, outDim);
+      close(
+        `dW rows ${rows}`,
+        new Float32Array(first.buffer),
+        ref.dw,
+        (rows + 4) * U32 * 0.25 * rows,
+      );
+      if (rows >= 1536) assert.ok(labels.some((l) => /split-k/.test(l)), `labels ${labels}`);
+      assert.deepEqual(await once(), first, "the same weight gradient twice is bit-identical");
+    }
   },
 });

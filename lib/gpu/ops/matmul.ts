@@ -264,14 +264,28 @@ export function linearBackward(
       label: "linear bwd dx",
     });
   }
-  if (dw) {
-    matmul(r, dw, dy, x, {
-      m: opts.outDim,
-      n: opts.inDim,
-      k: opts.rows,
-      transA: true,
-      accumulate: opts.accumulate,
-      label: "linear bwd dw",
-    });
-  }
+  if (dw) linearWeightGrad(r, dw, dy, x, opts);
+}
+
+/**
+ * The weight gradient of `linearForward`: dW (=|+= when accumulate) dyᵀ · x, dy [rows, outDim],
+ * x [rows, inDim], dW [outDim, inDim]. When the weight has too few output tiles to fill the
+ * device, `matmul` splits the rows (its K) itself and sums the partials in a fixed order, so the
+ * result is the same bits for the same shape on the same adapter.
+ */
+export function linearWeightGrad(
+  r: Recorder,
+  dw: Tensor,
+  dy: Tensor,
+  x: Tensor,
+  opts: LinearOptions & { accumulate?: boolean },
+): void {
+  matmul(r, dw, dy, x, {
+    m: opts.outDim,
+    n: opts.inDim,
+    k: opts.rows,
+    transA: true,
+    accumulate: !!opts.accumulate,
+    label: "linear bwd dw",
+  });
 }
