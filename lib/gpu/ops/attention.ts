@@ -12,7 +12,7 @@ import {
   type Tensor,
 } from "../context.ts";
 import { expectDims, expectSize, grid1d, params } from "./launch.ts";
-import { loopBudget } from "./util.ts";
+import { isCpuAdapter, loopBudget } from "./util.ts";
 
 /** Every dimension of an attention call, explicit. */
 export interface AttentionOptions {
@@ -27,6 +27,8 @@ export interface AttentionOptions {
   scale: number;
   /** Optional [batch] u32 valid lengths; rows at or beyond a sequence's length are padding. */
   lengths?: Tensor;
+  /** Key rows per dk/dv thread (tests and benches; default `attentionKeysPerThread`). */
+  keysPerThread?: number;
 }
 
 /** Elements of the `saved` workspace the forward fills and the backward reads: 2 * B * Hq * T. */
@@ -39,21 +41,35 @@ export function attentionRowsPerThread(headDim: number): number {
   return Math.max(1, Math.min(4, Math.floor(64 / headDim)));
 }
 
-/** Key rows per thread in the dk/dv pass: 4 accumulators per key, so half the query blocking. */
-export function attentionKeysPerThread(headDim: number): number {
-  return Math.max(1, Math.min(4, Math.floor(32 / headDim)));
+/**
+ * Key rows per thread in the dk/dv pass. GPUs: 4 accumulators per key, so half the query
+ * blocking (register pressure). CPU adapters: up to 4 keys whatever the head size, as each query
+ * row a thread loads then serves more keys (llvmpipe, B16 T144 Hq8 Hkv4 D32: 90 ms with 1 key per
+ * thread, 36 ms with 4; D16 at the tiny preset's shape: 6.5 -> 5.5 ms with 4 keys instead of 2).
+ */
+export function attentionKeysPerThread(headDim: number, cpu = false): number {
+  return Math.max(1, Math.min(4, Math.floor((cpu ? 128 : 32) / headDim)));
 }
 
-function source(headDim: number, entry: string): KernelSpec {
+function source(headDim: number, entry: string, keysPerThread: number): KernelSpec {
   return {
     file: "attention.wgsl",
     entry,
     consts: {
       HD: headDim,
       R: attentionRowsPerThread(headDim),
-      RK: attentionKeysPerThread(headDim),
+      RK: keysPerThread,
     },
   };
+}
+
+/** The dk/dv blocking of a call: the option if given, else the adapter's default. */
+function keysPerThread(gpu: Gpu, o: AttentionOptions): number {
+  const rk = o.keysPerThread ?? attentionKeysPerThread(o.headDim, isCpuAdapter(gpu));
+  if (!Number.isInteger(rk) || rk < 1 || rk > 8) {
+    throw new GpuError(`attention: keysPerThread must be an integer in [1, 8], got ${rk}`);
+  }
+  return rk;
 }
 
 function check(o: AttentionOptions): void {
@@ -127,7 +143,11 @@ export function attentionForward(
   expectSize("attentionForward", "v", v, nk);
   expectSize("attentionForward", "saved", saved, attentionSavedSize(o));
   checkLoops(r.gpu, o, false);
-  const pl = kernel(r.gpu, source(o.headDim, "attention_fwd"));
+  const pl = kernel(
+    r.gpu,
+    // RK is unused by the forward: the adapter's default keeps one forward pipeline per head size.
+    source(o.headDim, "attention_fwd", attentionKeysPerThread(o.headDim, isCpuAdapter(r.gpu))),
+  );
   const lens = o.lengths?.buffer ?? q.buffer;
   r.dispatch(
     pl,
@@ -168,6 +188,7 @@ export function attentionBackward(
   expectSize("attentionBackward", "saved", saved, attentionSavedSize(o));
   checkLoops(r.gpu, o, true);
   const u = uniforms(o);
+  const rk = keysPerThread(r.gpu, o);
   const lens = o.lengths?.buffer ?? q.buffer;
   const rows = grid1d(o.batch * o.seqLen * o.qHeads, 64);
   const blocks = grid1d(
@@ -175,24 +196,24 @@ export function attentionBackward(
     64,
   );
   r.dispatch(
-    kernel(r.gpu, source(o.headDim, "attention_bwd_delta")),
+    kernel(r.gpu, source(o.headDim, "attention_bwd_delta", rk)),
     u,
     [out.buffer, dout.buffer, saved.buffer],
     rows,
     "attention_bwd_delta",
   );
   r.dispatch(
-    kernel(r.gpu, source(o.headDim, "attention_bwd_dq")),
+    kernel(r.gpu, source(o.headDim, "attention_bwd_dq", rk)),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dq.buffer],
     blocks,
     "attention_bwd_dq",
   );
   r.dispatch(
-    kernel(r.gpu, source(o.headDim, "attention_bwd_dkv")),
+    kernel(r.gpu, source(o.headDim, "attention_bwd_dkv", rk)),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dk.buffer, dv.buffer],
-    grid1d(o.batch * o.kvHeads * Math.ceil(o.seqLen / attentionKeysPerThread(o.headDim)), 64),
+    grid1d(o.batch * o.kvHeads * Math.ceil(o.seqLen / rk), 64),
     "attention_bwd_dkv",
   );
 }
