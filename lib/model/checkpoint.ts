@@ -4,7 +4,7 @@
  * The header carries the config, the parameter layout, the optimizer step, the RNG state and any
  * trainer state (`extra`), so a resumed job continues bit-exactly.
  */
-import type { ModelConfig } from "./config.ts";
+import { type ModelConfig, validateConfig } from "./config.ts";
 import { paramLayout, type ParamSet } from "./params.ts";
 
 const MAGIC = "ZGMODEL1";
@@ -78,6 +78,12 @@ export function decodeState(bytes: Uint8Array): ModelState {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = dv.getUint32(8, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + n))) as Header;
+  try {
+    validateConfig(header.config);
+  } catch (e) {
+    // e.g. a file written before pixel_mean/pixel_std existed: its images were fed unnormalised.
+    throw new CheckpointError(`checkpoint config is not valid: ${(e as Error).message}`);
+  }
   const layout = paramLayout(header.config);
   if (layout.total !== header.total) {
     throw new CheckpointError(

@@ -29,6 +29,14 @@ export interface ModelConfig {
   vision_heads: number;
   vision_d_ff: number;
   patch_size: number;
+  /**
+   * Pixel standardisation before the patch embedding: (v - pixel_mean) / pixel_std. The presets
+   * use the rendered world's statistics (2-5 objects: mean 0.113, std 0.166 over 2000 scenes).
+   * Raw [0, 1] pixels (mean 0, std 1 here) left the tiny VLM blind: its vision output collapsed
+   * to an image-independent constant and a 5-way colour question stayed at chance.
+   */
+  pixel_mean: number;
+  pixel_std: number;
   /** Square RGB images of this many pixels per side. */
   image_size: number;
 }
@@ -46,6 +54,8 @@ export const OVERRIDE_KEYS = [
   "vision_heads",
   "vision_d_ff",
   "patch_size",
+  "pixel_mean",
+  "pixel_std",
 ] as const;
 
 /** One overridable key. */
@@ -67,6 +77,8 @@ export const PRESETS: Record<string, PresetShape> = {
     vision_heads: 4,
     vision_d_ff: 128,
     patch_size: 6,
+    pixel_mean: 0.11,
+    pixel_std: 0.17,
   },
   small: {
     d_model: 256,
@@ -80,6 +92,8 @@ export const PRESETS: Record<string, PresetShape> = {
     vision_heads: 8,
     vision_d_ff: 704,
     patch_size: 6,
+    pixel_mean: 0.11,
+    pixel_std: 0.17,
   },
 };
 
@@ -175,6 +189,12 @@ export function validateConfig(c: ModelConfig): void {
     );
   }
   if (!(c.rope_theta > 0)) throw new ModelConfigError(`rope_theta must be > 0`);
+  if (typeof c.pixel_mean !== "number" || !Number.isFinite(c.pixel_mean)) {
+    throw new ModelConfigError(`model pixel_mean must be a finite number, got ${c.pixel_mean}`);
+  }
+  if (typeof c.pixel_std !== "number" || !(c.pixel_std > 0) || !Number.isFinite(c.pixel_std)) {
+    throw new ModelConfigError(`model pixel_std must be a positive number, got ${c.pixel_std}`);
+  }
 }
 
 /** Number of image tokens in the sequence prefix. */

@@ -318,7 +318,7 @@ export function recordForward(r: Recorder, model: GpuModel, pass: Pass): void {
     const pd = patchDim(c);
     r.dispatch(
       pipeline(r.gpu, kernelSource("model_patchify.wgsl"), "patchify"),
-      uniforms([B, c.image_size, c.patch_size, 0]),
+      uniforms([B, c.image_size, c.patch_size, 0], [c.pixel_mean, 1 / c.pixel_std, 0, 0]),
       [pass.images.buffer, pass.patches.buffer],
       grid1d(B * P * pd, 256),
       "model patchify",

@@ -16,7 +16,10 @@ export interface RefBatch {
   tokens: Int32Array | Uint32Array;
 }
 
-/** Cut [B, H, W, 3] images into [B, P, ps*ps*3] patches, row-major patches, (y, x, rgb) inside. */
+/**
+ * Cut [B, H, W, 3] images into [B, P, ps*ps*3] patches, row-major patches, (y, x, rgb) inside,
+ * each value standardised as (v - pixel_mean) / pixel_std.
+ */
 export function patchify(c: ModelConfig, images: Float32Array, batch: number): Float64Array {
   const ps = c.patch_size, n = c.image_size, g = n / ps, pd = patchDim(c), P = imageTokens(c);
   const out = new Float64Array(batch * P * pd);
@@ -28,7 +31,8 @@ export function patchify(c: ModelConfig, images: Float32Array, batch: number): F
           for (let ix = 0; ix < ps; ix++) {
             for (let ch = 0; ch < 3; ch++) {
               const y = py * ps + iy, x = px * ps + ix;
-              out[base + (iy * ps + ix) * 3 + ch] = images[((b * n + y) * n + x) * 3 + ch];
+              out[base + (iy * ps + ix) * 3 + ch] =
+                (images[((b * n + y) * n + x) * 3 + ch] - c.pixel_mean) / c.pixel_std;
             }
           }
         }

@@ -39,6 +39,8 @@ export const ModelOverridesSchema = z.object({
   vision_heads: posInt().optional(),
   vision_d_ff: posInt().optional(),
   patch_size: posInt().optional(),
+  pixel_mean: z.number().optional(),
+  pixel_std: z.number().positive().optional(),
 }).strict();
 
 /** The model section: a preset plus optional overrides. */
