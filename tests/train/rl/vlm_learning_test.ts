@@ -8,18 +8,24 @@
  * (`<answer> X </answer>`, format reward 0) or after a short think block
  * (`<think> let me see . </think> <answer> X </answer>`, format reward 1), the think form in 30%
  * of examples. GRPO with the format reward should then raise the think form's share: the papers'
- * premise (the base sometimes produces the format; RL amplifies it), in ten steps. The accuracy
- * reward is left out on purpose: this model cannot read the image yet, so accuracy is a coin flip
- * and only adds noise to the advantages (with it, 2 of 6 seeds drifted into long truncated
- * completions at this learning rate).
+ * premise (the base sometimes produces the format; RL amplifies it), in ten steps.
+ *
+ * Two choices keep this from depending on luck, both measured on llvmpipe over 6 RL seeds:
+ * - the accuracy reward is left out: this model cannot read the image, so accuracy is a coin flip
+ *   that only adds noise to the advantages;
+ * - the loss is `dr_grpo`. Both forms end in the same `<answer> X </answer>`; `grpo` weights each
+ *   token by 1/length, so the short unrewarded form pushes those shared tokens down harder than
+ *   the long rewarded form pushes them up, while under `dr_grpo` (constant weights, advantages
+ *   summing to 0 per group) the two cancel. With `grpo` 1 of 6 seeds collapsed in one step into
+ *   long junk that never closes (format 0/64, the pattern of rising length and truncation seen in
+ *   RL from the demo's base); with `dr_grpo` all 6 rose (15/64 -> 29..44 of 64).
  *
  * Statistic: one warm start, then 3 RL seeds (independent sampling streams). For each, the format
  * rate before and after RL on the same 64 held-out samples (same prompts, same counters); pooled,
  * a two-proportion z-test of after > before must give z > 3.09 (one-sided p < 0.001), and every
- * seed must improve. Measured on llvmpipe: 11/64 before; 37, 33, 27 of 64 after for seeds 0-2
- * (seeds 3-5: 32, 35, 28), pooled z ≈ 6.9. A sign error in the advantages, log-probs misaligned
- * with the sampled tokens, a temperature mismatch or a loss that does not reach the weights would
- * leave the rate flat or lower it.
+ * seed must improve. A sign error in the advantages, log-probs misaligned with the sampled tokens,
+ * a temperature mismatch or a loss that does not reach the weights would leave the rate flat or
+ * lower it.
  */
 import assert from "node:assert/strict";
 import { acquireGpu, type Gpu } from "../../../lib/gpu/context.ts";
@@ -75,7 +81,7 @@ function rlConfig(): RlConfig {
     beta: 0,
     epsilon: 0.2,
     epsilon_high: null,
-    loss: "grpo",
+    loss: "dr_grpo",
     scale_rewards: true,
     num_iterations: 1,
     mask_truncated: false,
