@@ -74,8 +74,10 @@ export function pointValue(data: ReportData, p: ReportPoint, m: MetricRef): Poin
     return v === undefined ? "missing" : v;
   }
   if (!p.trainJob) return "n/a";
+  // The point is done, so its training job committed every metric it records: an absent name is
+  // one that job kind does not record (e.g. completion length of an SFT job), not lost data.
   const v = data.trainScalars.get(p.trainJob)?.get(m.name);
-  return v === undefined ? "missing" : v;
+  return v === undefined ? "n/a" : v;
 }
 
 /** Whether a point has a training stage (method other than `none`), so `train:` metrics apply. */
