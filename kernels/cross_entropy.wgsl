@@ -14,40 +14,10 @@ struct Params { N: u32, V: u32, factor: f32, _pad: u32 }
 @group(0) @binding(4) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
 
-const WG: u32 = 64u;
-var<workgroup> red: array<f32, WG>;
+// The softmax input: the logits themselves.
+fn z_at(i: u32) -> f32 { return logits[i]; }
 
-// Workgroup reductions: every thread combines the WG partials itself in index order, so all get
-// the same value after two barriers (a tree needs log2(WG) + 1; barriers dominate on llvmpipe,
-// where each one also costs compile time).
-fn reduce_max(lid: u32, x: f32) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  var r = red[0];
-  for (var t = 1u; t < WG; t++) { r = max(r, red[t]); }
-  workgroupBarrier();
-  return r;
-}
-
-fn reduce_sum(lid: u32, x: f32) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  var r = 0.0;
-  for (var t = 0u; t < WG; t++) { r += red[t]; }
-  workgroupBarrier();
-  return r;
-}
-
-// logsumexp of row `row`; every thread gets the same value.
-fn row_lse(lid: u32, base: u32) -> f32 {
-  var m = -3.0e38;
-  for (var i = lid; i < p.V; i += WG) { m = max(m, logits[base + i]); }
-  m = reduce_max(lid, m);
-  var s = 0.0;
-  for (var i = lid; i < p.V; i += WG) { s += exp(logits[base + i] - m); }
-  s = reduce_sum(lid, s);
-  return m + log(s);
-}
+//#include row_lse.wgsl
 
 // Bindings 1..5 as declared above.
 @compute @workgroup_size(64)
@@ -93,14 +63,6 @@ fn cross_entropy_fwd(
 }
 
 // ---- one thread per row -----------------------------------------------------------------------
-
-fn row_lse_serial(base: u32) -> f32 {
-  var m = -3.0e38;
-  for (var i = 0u; i < p.V; i++) { m = max(m, logits[base + i]); }
-  var s = 0.0;
-  for (var i = 0u; i < p.V; i++) { s += exp(logits[base + i] - m); }
-  return m + log(s);
-}
 
 // Bindings 1..5 as declared above.
 @compute @workgroup_size(64)

@@ -10,21 +10,9 @@ struct Params { N: u32, V: u32, scale: f32, _pad: u32 }
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read_write> entropy: array<f32>;
 
-const WG: u32 = 64u;
-var<workgroup> red: array<f32, WG>;
-var<workgroup> red2: array<f32, WG>;
+//#include row_reduce.wgsl
 
-// Workgroup reductions: every thread combines the WG partials itself in index order, so all get
-// the same value after two barriers (a tree needs log2(WG) + 1; barriers dominate on llvmpipe,
-// where each one also costs compile time).
-fn reduce_max(lid: u32, x: f32) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  var r = red[0];
-  for (var t = 1u; t < WG; t++) { r = max(r, red[t]); }
-  workgroupBarrier();
-  return r;
-}
+var<workgroup> red2: array<f32, WG>;
 
 // Sums two values at once; every thread gets both totals.
 fn reduce_sum2(lid: u32, x: f32, y: f32) -> vec2<f32> {

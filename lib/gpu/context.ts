@@ -560,10 +560,37 @@ export type Defines = Record<string, number | boolean | string>;
  * replaced by the value, and lines between `//#if NAME` / `//#else` / `//#endif` are kept only when
  * NAME is truthy (nesting allowed). Specialising in text lets one file serve layouts whose storage
  * types differ (e.g. `array<vec4<f32>>` vs `array<f32>`), which override constants cannot do.
+ * A `//#include FILE` line is replaced by that file's text (nested includes allowed, each file at
+ * most once per source), before any template rule applies; the included text is fixed by the
+ * including file's name, so `kernel()`'s cache key (file, entry, defines) still covers it.
  */
 export function kernelSource(name: string, defines?: Defines): string {
-  const src = Deno.readTextFileSync(new URL(`../../kernels/${name}`, import.meta.url));
+  const src = withIncludes(readKernel(name), name, new Set([name]));
   return defines ? preprocess(src, defines, name) : src;
+}
+
+/** The raw text of a file under `kernels/`. */
+function readKernel(name: string): string {
+  return Deno.readTextFileSync(new URL(`../../kernels/${name}`, import.meta.url));
+}
+
+/** Replace each `//#include FILE` line of `src` by FILE's text; a file already in `seen` is skipped. */
+function withIncludes(src: string, name: string, seen: Set<string>): string {
+  if (!src.includes("//#include")) return src;
+  return src.split("\n").map((line, i) => {
+    const m = line.match(/^\s*\/\/#include\s+(\S+)\s*$/);
+    if (!m) return line;
+    const file = m[1];
+    if (seen.has(file)) return "";
+    seen.add(file);
+    let text: string;
+    try {
+      text = readKernel(file);
+    } catch (e) {
+      throw new GpuError(`${name}:${i + 1}: //#include ${file}: ${(e as Error).message}`);
+    }
+    return withIncludes(text, file, seen);
+  }).join("\n");
 }
 
 /** Apply `kernelSource`'s template rules to WGSL text. */

@@ -99,3 +99,22 @@ Deno.test("context: bind groups are reused across steps by uniform contents, idl
   assert(gpu.binds.entries.size <= 24, `cache holds ${gpu.binds.entries.size} entries`);
   gpu.device.destroy();
 });
+
+Deno.test("context: //#include splices a shared kernel file in once, nested includes too", () => {
+  const count = (s: string, sub: string) => s.split(sub).length - 1;
+  const lse = kernelSource("row_lse.wgsl");
+  const reduce = kernelSource("row_reduce.wgsl");
+  // row_lse.wgsl includes row_reduce.wgsl; logprob.wgsl includes row_lse.wgsl.
+  assert(lse.includes(reduce));
+  for (const file of ["logprob.wgsl", "cross_entropy.wgsl"]) {
+    const src = kernelSource(file, {});
+    assert(!/^\s*\/\/#include/m.test(src), file);
+    assertEquals(count(src, "fn reduce_max("), 1, file);
+    assertEquals(count(src, "fn row_lse("), 1, file);
+    assert(src.includes(lse), file);
+  }
+  const ent = kernelSource("entropy.wgsl");
+  assertEquals(count(ent, "fn reduce_max("), 1);
+  assertEquals(count(ent, "fn row_lse("), 0);
+  assert.throws(() => kernelSource("no_such_kernel.wgsl"));
+});
