@@ -7,6 +7,7 @@ import type { JobContext } from "../../../lib/runner/kind.ts";
 import type { JobConfig } from "../../../lib/spec/types.ts";
 import { VOCAB_SIZE } from "../../../lib/tasks/mod.ts";
 import { rlKind } from "../../../lib/train/rl/kind.ts";
+import { rlTestConfig } from "./fixtures.ts";
 
 const DATA = {
   image_size: 24,
@@ -37,36 +38,18 @@ Deno.test("rl kind: trains from the input model, evaluates every eval_every step
       init: "instruct",
       model,
       data: DATA,
-      rl: {
+      rl: rlTestConfig({
         steps: 2,
         prompts_per_step: 2,
         group_size: 2,
-        temperature: 1,
-        top_p: 1,
-        top_k: 0,
         max_completion: 4,
-        template: "auto",
         lr: 1e-3,
-        min_lr_ratio: 1,
-        warmup_steps: 0,
-        schedule: "constant",
-        weight_decay: 0,
-        grad_clip: 1,
-        beta: 0,
-        epsilon: 0.2,
-        epsilon_high: null,
-        loss: "grpo",
-        scale_rewards: true,
-        num_iterations: 1,
-        mask_truncated: false,
-        rewards: { format: 1, accuracy: 1 },
         length_reward: { enabled: false, weight: 0.5, cap: 4 },
         reflection_words: ["wait"],
-        ptst: { enabled: false, stages: [] },
         sample_every: 1,
         sample_count: 1,
         eval_every: 2,
-      },
+      }),
     } as unknown as JobConfig;
     const scalars: string[] = [];
     const evals: [number, string, number][] = [];

@@ -45,6 +45,7 @@ import { scoreRollouts } from "../../../lib/train/rl/rollout.ts";
 import { satRlTask, type VlmPromptInput } from "../../../lib/train/rl/task.ts";
 import { trainRl } from "../../../lib/train/rl/trainer.ts";
 import { kvGenerate, vlmPolicy } from "../../../lib/train/rl/vlm_policy.ts";
+import { rlTestConfig } from "./fixtures.ts";
 
 const DATA = {
   image_size: 24,
@@ -63,36 +64,17 @@ const EVAL_GROUP = 8;
 const SEEDS = [0, 1, 2];
 
 function rlConfig(): RlConfig {
-  return {
+  return rlTestConfig({
     steps: 10,
-    prompts_per_step: 4,
-    group_size: 8,
-    temperature: 1,
-    top_p: 1,
-    top_k: 0,
     max_completion: 12,
     template: "r1_zero",
     lr: 2e-3,
-    min_lr_ratio: 1,
-    warmup_steps: 0,
-    schedule: "constant",
-    weight_decay: 0,
-    grad_clip: 1,
-    beta: 0,
-    epsilon: 0.2,
-    epsilon_high: null,
     loss: "dr_grpo",
-    scale_rewards: true,
-    num_iterations: 1,
-    mask_truncated: false,
     rewards: { format: 1 },
-    length_reward: { enabled: false, weight: 0.5, cap: 8 },
     reflection_words: ["wait"],
-    ptst: { enabled: false, stages: [] },
     sample_every: 0,
     sample_count: 0,
-    eval_every: 0,
-  };
+  });
 }
 
 /** Warm start: SFT on prompt → direct answer, or (share THINK_SHARE) → short think + answer. */

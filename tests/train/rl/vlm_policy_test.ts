@@ -11,7 +11,6 @@ import { modelConfig } from "../../../lib/model/config.ts";
 import { createGpuModel, forwardLogits } from "../../../lib/model/gpu_model.ts";
 import { initParams } from "../../../lib/model/params.ts";
 import { encode, trainPool, VOCAB_SIZE } from "../../../lib/tasks/mod.ts";
-import type { RlConfig } from "../../../lib/train/rl/config.ts";
 import { satRlTask } from "../../../lib/train/rl/task.ts";
 import { decodeCheckpoint, trainRl } from "../../../lib/train/rl/trainer.ts";
 import {
@@ -20,6 +19,7 @@ import {
   stopTokens,
   vlmPolicy,
 } from "../../../lib/train/rl/vlm_policy.ts";
+import { rlTestConfig } from "./fixtures.ts";
 import type { VlmPromptInput } from "../../../lib/train/rl/task.ts";
 
 const DATA = {
@@ -210,36 +210,19 @@ Deno.test("vlm policy: one GRPO update lowers the surrogate loss and raises the 
 Deno.test("vlm policy: two GRPO steps on the tiny VLM run end to end with finite metrics", async () => {
   const gpu = await acquireGpu();
   try {
-    const cfg: RlConfig = {
+    const cfg = rlTestConfig({
       steps: 2,
       prompts_per_step: 2,
       group_size: 2,
-      temperature: 1,
-      top_p: 1,
-      top_k: 0,
       max_completion: 6,
-      template: "auto",
       lr: 1e-3,
-      min_lr_ratio: 1,
-      warmup_steps: 0,
-      schedule: "constant",
-      weight_decay: 0,
-      grad_clip: 1,
       beta: 0.04,
-      epsilon: 0.2,
-      epsilon_high: null,
-      loss: "grpo",
-      scale_rewards: true,
       num_iterations: 2,
-      mask_truncated: false,
-      rewards: { format: 1, accuracy: 1 },
       length_reward: { enabled: true, weight: 0.5, cap: 6 },
       reflection_words: ["wait"],
-      ptst: { enabled: false, stages: [] },
       sample_every: 1,
       sample_count: 2,
-      eval_every: 0,
-    };
+    });
     const scalars: Record<string, number>[] = [{}, {}];
     let samples = 0;
     let saved: Uint8Array | null = null;
