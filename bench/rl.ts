@@ -9,6 +9,7 @@ import { acquireGpu, type Gpu } from "../lib/gpu/context.ts";
 import { imageTokens, modelConfig } from "../lib/model/config.ts";
 import { createGpuModel, freeGpuModel } from "../lib/model/gpu_model.ts";
 import { initParams, paramCount } from "../lib/model/params.ts";
+import { RlSchema } from "../lib/spec/schema.ts";
 import { trainPool, VOCAB_SIZE } from "../lib/tasks/mod.ts";
 import type { RlConfig } from "../lib/train/rl/config.ts";
 import type { RlPrompt } from "../lib/train/rl/policy.ts";
@@ -25,37 +26,16 @@ const DATA = {
   trace_error_rate: 0.2,
 };
 
+/** lib/spec's RL defaults (the default RL shape) with R1-Zero prompts and no sampling or evals. */
 function rlConfig(steps: number): RlConfig {
-  return {
+  return RlSchema.parse({
     steps,
-    prompts_per_step: 8,
-    group_size: 8,
-    temperature: 1,
-    top_p: 1,
-    top_k: 0,
-    max_completion: 48,
     template: "r1_zero",
-    lr: 5e-4,
-    min_lr_ratio: 1,
-    warmup_steps: 0,
-    schedule: "constant",
-    weight_decay: 0,
-    grad_clip: 1,
-    beta: 0,
-    epsilon: 0.2,
-    epsilon_high: null,
-    loss: "grpo",
-    scale_rewards: true,
-    num_iterations: 1,
-    mask_truncated: false,
-    rewards: { format: 1, accuracy: 1 },
-    length_reward: { enabled: false, weight: 0.5, cap: 48 },
     reflection_words: ["wait"],
-    ptst: { enabled: false, stages: [] },
     sample_every: 1000,
     sample_count: 0,
     eval_every: 0,
-  };
+  });
 }
 
 interface Row {
