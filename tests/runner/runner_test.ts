@@ -74,6 +74,15 @@ async function statuses(dir: string) {
   }
 }
 
+/** A bare job of `kind` named `name` (id `name_000…`), with `inputs` its dependencies. */
+const mk = (kind: string, name: string, inputs: Record<string, string> = {}) => ({
+  id: `${name}_`.padEnd(16, "0"),
+  kind,
+  config: { name },
+  inputs,
+  label: name,
+});
+
 const small = () => makeGrid({ seeds: [0, 1], arms: ["a", "b"], steps: 12, every: 5 });
 
 Deno.test("runner: runs every job once, in dependency order, within the worker bound", async () => {
@@ -400,13 +409,6 @@ Deno.test("runner: a job settling while a pass awaits skip writes does not end t
     // `fail` dies at once and has many dependents, so the next pass spends a while awaiting
     // their skip writes; `slow` settles during those writes, after the pass has looked at its
     // dependent `after` (which comes first in the order), and `after` must still run.
-    const mk = (kind: string, name: string, inputs: Record<string, string> = {}) => ({
-      id: `${name}_`.padEnd(16, "0"),
-      kind,
-      config: { name },
-      inputs,
-      label: name,
-    });
     const fail = mk("fail", "f");
     const slow = mk("slow", "s");
     const deps = Array.from({ length: 300 }, (_, i) => mk("ok", `d${i}`, { model: fail.id }));
@@ -434,13 +436,6 @@ Deno.test("runner: a job settling while a pass awaits skip writes does not end t
 
 Deno.test("runner: a skip caused by a skipped dependency names the root failure, not a chain", async () => {
   await withDir(async (dir) => {
-    const mk = (kind: string, name: string, inputs: Record<string, string> = {}) => ({
-      id: `${name}_`.padEnd(16, "0"),
-      kind,
-      config: { name },
-      inputs,
-      label: name,
-    });
     const root = mk("fail", "r");
     const mid = mk("ok", "m", { model: root.id });
     const leaf = mk("ok", "l", { model: mid.id });
