@@ -3,8 +3,8 @@
  * plus a forward-only variant for evaluation.
  */
 
-import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, params, rowLaunch, rowLoopBudget } from "./launch.ts";
+import { GpuError, type Recorder, type Tensor } from "../context.ts";
+import { dispatchRows, expectDims, expectSize, params } from "./launch.ts";
 
 /** Dimensions and gradient scale of a cross-entropy call. */
 export interface CrossEntropyOptions {
@@ -44,14 +44,12 @@ export function crossEntropy(
   if (dlogits.buffer === logits.buffer) {
     throw new GpuError("crossEntropy: dlogits must not alias logits");
   }
-  rowLoopBudget(r.gpu, "crossEntropy", o.vocab);
-  const launch = rowLaunch(o.rows, o.vocab);
-  r.dispatch(
-    kernel(r.gpu, { file: "cross_entropy.wgsl", entry: "cross_entropy_fwd_bwd" + launch.suffix }),
+  dispatchRows(
+    r,
+    "crossEntropy",
+    { file: "cross_entropy.wgsl", entry: "cross_entropy_fwd_bwd", rows: o.rows, cols: o.vocab },
     params([{ u: o.rows }, { u: o.vocab }, { f: o.factor }, { u: 0 }]),
     [logits.buffer, targets.buffer, mask.buffer, loss.buffer, dlogits.buffer],
-    launch.wg,
-    "cross_entropy_fwd_bwd" + launch.suffix,
   );
 }
 
@@ -65,13 +63,11 @@ export function crossEntropyLoss(
   o: { rows: number; vocab: number },
 ): void {
   check("crossEntropyLoss", logits, targets, mask, loss, o);
-  rowLoopBudget(r.gpu, "crossEntropyLoss", o.vocab);
-  const launch = rowLaunch(o.rows, o.vocab);
-  r.dispatch(
-    kernel(r.gpu, { file: "cross_entropy.wgsl", entry: "cross_entropy_fwd" + launch.suffix }),
+  dispatchRows(
+    r,
+    "crossEntropyLoss",
+    { file: "cross_entropy.wgsl", entry: "cross_entropy_fwd", rows: o.rows, cols: o.vocab },
     params([{ u: o.rows }, { u: o.vocab }, { f: 0 }, { u: 0 }]),
     [logits.buffer, targets.buffer, mask.buffer, loss.buffer],
-    launch.wg,
-    "cross_entropy_fwd" + launch.suffix,
   );
 }

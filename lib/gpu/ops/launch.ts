@@ -1,6 +1,6 @@
 /** Dispatch shapes, size checks and uniform packing for the attention, loss, decode and sampling ops. */
 
-import { type Gpu, GpuError, type Tensor } from "../context.ts";
+import { type Gpu, GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
 import { loopBudget } from "./util.ts";
 
 /** Workgroups for `n` threads of `wg`-wide groups on a 2D grid (x fastest, at most 65535 wide). */
@@ -72,4 +72,21 @@ export function rowLaunch(rows: number, cols: number): { suffix: string; wg: [nu
 export function rowLoopBudget(gpu: Gpu, op: string, cols: number): void {
   const passes = cols <= THREAD_PER_ROW_MAX_COLS ? 4 * cols : 4 * (Math.ceil(cols / 64) + 2 * 64);
   loopBudget(gpu, op, passes, `rows of ${cols} columns`);
+}
+
+/**
+ * Dispatch row-wise kernel `entry` of `file` over `rows` rows of `cols` columns: checks the loop
+ * budget (naming `op`), then records the `entry` or `entry_rows` variant that `rowLaunch` picks.
+ */
+export function dispatchRows(
+  r: Recorder,
+  op: string,
+  spec: { file: string; entry: string; rows: number; cols: number },
+  uniforms: Uint8Array,
+  buffers: GPUBuffer[],
+): void {
+  rowLoopBudget(r.gpu, op, spec.cols);
+  const launch = rowLaunch(spec.rows, spec.cols);
+  const entry = spec.entry + launch.suffix;
+  r.dispatch(kernel(r.gpu, { file: spec.file, entry }), uniforms, buffers, launch.wg, entry);
 }

@@ -4,8 +4,8 @@
  * 1 / temperature when the policy was sampled with a temperature.
  */
 
-import { GpuError, kernel, type Recorder, type Tensor } from "../context.ts";
-import { expectDims, expectSize, params, rowLaunch, rowLoopBudget } from "./launch.ts";
+import { GpuError, type Recorder, type Tensor } from "../context.ts";
+import { dispatchRows, expectDims, expectSize, params } from "./launch.ts";
 
 /** Dimensions and logit scale of a log-probability or entropy call. */
 export interface LogprobOptions {
@@ -35,14 +35,12 @@ export function logprobForward(
   expectSize("logprobForward", "logits", logits, o.rows * o.vocab);
   expectSize("logprobForward", "targets", targets, o.rows);
   expectSize("logprobForward", "logp", logp, o.rows);
-  rowLoopBudget(r.gpu, "logprobForward", o.vocab);
-  const launch = rowLaunch(o.rows, o.vocab);
-  r.dispatch(
-    kernel(r.gpu, { file: "logprob.wgsl", entry: "logprob_fwd" + launch.suffix }),
+  dispatchRows(
+    r,
+    "logprobForward",
+    { file: "logprob.wgsl", entry: "logprob_fwd", rows: o.rows, cols: o.vocab },
     u,
     [logits.buffer, targets.buffer, logp.buffer],
-    launch.wg,
-    "logprob_fwd" + launch.suffix,
   );
 }
 
@@ -63,14 +61,12 @@ export function logprobBackward(
   if (dlogits.buffer === logits.buffer) {
     throw new GpuError("logprobBackward: dlogits must not alias logits");
   }
-  rowLoopBudget(r.gpu, "logprobBackward", o.vocab);
-  const launch = rowLaunch(o.rows, o.vocab);
-  r.dispatch(
-    kernel(r.gpu, { file: "logprob.wgsl", entry: "logprob_bwd" + launch.suffix }),
+  dispatchRows(
+    r,
+    "logprobBackward",
+    { file: "logprob.wgsl", entry: "logprob_bwd", rows: o.rows, cols: o.vocab },
     u,
     [logits.buffer, targets.buffer, g.buffer, dlogits.buffer],
-    launch.wg,
-    "logprob_bwd" + launch.suffix,
   );
 }
 
@@ -84,13 +80,11 @@ export function entropyForward(
   const u = uniforms(o);
   expectSize("entropyForward", "logits", logits, o.rows * o.vocab);
   expectSize("entropyForward", "entropy", entropy, o.rows);
-  rowLoopBudget(r.gpu, "entropyForward", o.vocab);
-  const launch = rowLaunch(o.rows, o.vocab);
-  r.dispatch(
-    kernel(r.gpu, { file: "entropy.wgsl", entry: "entropy_fwd" + launch.suffix }),
+  dispatchRows(
+    r,
+    "entropyForward",
+    { file: "entropy.wgsl", entry: "entropy_fwd", rows: o.rows, cols: o.vocab },
     u,
     [logits.buffer, entropy.buffer],
-    launch.wg,
-    "entropy_fwd" + launch.suffix,
   );
 }
