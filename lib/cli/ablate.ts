@@ -12,6 +12,7 @@ import { jobStatuses, openStore, storePath } from "../store/mod.ts";
 import { exists } from "../util/fs.ts";
 import { defaultOutDir, EXIT, guard, intOption, loadExperiment, UsageError } from "./common.ts";
 import { loadJobKinds } from "./kinds.ts";
+import { formatTimings, writeRunReport } from "./report.ts";
 
 /** Options of `ablate`, after parsing. */
 export interface AblateOptions {
@@ -149,7 +150,25 @@ export async function ablate(opts: AblateOptions, kinds: Map<string, JobKind>): 
   }
 }
 
+/**
+ * Run the grid, then write its report (tables, figures, claim verdicts) into `<out>/report/`.
+ * A plan, a stopped run or a shard writes none: a shard's report comes after `merge`. The exit
+ * code is the run's; claims decide it only under `replicate`.
+ */
+export async function ablateAndReport(
+  opts: AblateOptions,
+  kinds: Map<string, JobKind>,
+): Promise<number> {
+  const code = await ablate(opts, kinds);
+  if (opts.plan || code === EXIT.interrupted || opts.shard !== undefined) return code;
+  const exp = await loadExperiment(opts.spec);
+  const outDir = opts.out ?? defaultOutDir(exp);
+  const report = await writeRunReport(exp, outDir);
+  console.log(`report: ${outDir}/report/index.md (${formatTimings(report.timings)})`);
+  return code;
+}
+
 /** `ablate` entry point for `main.ts`. */
 export function ablateCommand(args: string[]): Promise<number> {
-  return guard(async () => ablate(parseAblateArgs(args), await loadJobKinds()));
+  return guard(async () => ablateAndReport(parseAblateArgs(args), await loadJobKinds()));
 }
