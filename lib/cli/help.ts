@@ -6,7 +6,8 @@ export const HELP =
 
 usage: deno task <command> [args]      (or: deno run -A main.ts <command> [args])
 
-  ablate [SPEC] [options]     expand SPEC (default experiments/demo.yaml) into jobs and run them
+  ablate [SPEC] [options]     expand SPEC (default experiments/demo.yaml) into jobs, run them,
+                              then write the report (not for --plan, --shard or a stopped run)
       --plan                  print the jobs, the DAG and what is already done; run nothing
       --out DIR               run directory (default results/<experiment name>/)
       --jobs N                jobs running at once (default 1)
