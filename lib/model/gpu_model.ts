@@ -455,54 +455,56 @@ function maskTotal(mask: Float32Array): number {
   return s;
 }
 
+/** Upload a loss batch's targets and mask; the pass and the mask's total weight. */
+function prepareLoss(model: GpuModel, batch: LossBatch): { pass: Pass; total: number } {
+  const pass = preparePass(model, batch);
+  uploadTargets(model, pass, batch.targets);
+  upload(model.gpu, pass.mask, new Float32Array(batch.mask) as Float32Array<ArrayBuffer>);
+  return { pass, total: maskTotal(batch.mask) };
+}
+
+/** Record forward, the mask-weighted mean cross-entropy and backward of a prepared pass. */
+function recordLossGrads(r: Recorder, model: GpuModel, pass: Pass, total: number): void {
+  recordForward(r, model, pass);
+  crossEntropy(r, pass.loss, pass.dlogits, pass.logits, pass.targets, pass.mask, {
+    rows: pass.B * pass.T,
+    vocab: model.config.vocab_size,
+    factor: total > 0 ? 1 / total : 0,
+  });
+  recordBackward(r, model, pass);
+}
+
+/** The mask-weighted mean loss of a submitted pass. */
+async function meanLoss(model: GpuModel, pass: Pass, total: number): Promise<number> {
+  const losses = await readback(model.gpu, pass.loss);
+  let s = 0;
+  for (const x of losses) s += x;
+  return total > 0 ? s / total : 0;
+}
+
 /** One supervised step (forward, loss, backward, clip, AdamW) in one command encoder. */
 export async function trainStep(
   model: GpuModel,
   batch: LossBatch,
   opt: OptimOptions,
 ): Promise<StepResult> {
-  const pass = preparePass(model, batch);
-  uploadTargets(model, pass, batch.targets);
-  upload(model.gpu, pass.mask, new Float32Array(batch.mask) as Float32Array<ArrayBuffer>);
-  const total = maskTotal(batch.mask);
+  const { pass, total } = prepareLoss(model, batch);
   await submit(model, (r) => {
-    recordForward(r, model, pass);
-    crossEntropy(r, pass.loss, pass.dlogits, pass.logits, pass.targets, pass.mask, {
-      rows: pass.B * pass.T,
-      vocab: model.config.vocab_size,
-      factor: total > 0 ? 1 / total : 0,
-    });
-    recordBackward(r, model, pass);
+    recordLossGrads(r, model, pass, total);
     recordOptimizer(r, model, opt);
   });
-  const [losses, norm] = await Promise.all([
-    readback(model.gpu, pass.loss),
+  const [loss, norm] = await Promise.all([
+    meanLoss(model, pass, total),
     readback(model.gpu, model.norm),
   ]);
-  let s = 0;
-  for (const x of losses) s += x;
-  return { loss: total > 0 ? s / total : 0, gradNorm: norm[1], tokens: total };
+  return { loss, gradNorm: norm[1], tokens: total };
 }
 
 /** Gradients only (no update): the mean loss, with every parameter's gradient left in weights.g. */
 export async function lossAndGrads(model: GpuModel, batch: LossBatch): Promise<number> {
-  const pass = preparePass(model, batch);
-  uploadTargets(model, pass, batch.targets);
-  upload(model.gpu, pass.mask, new Float32Array(batch.mask) as Float32Array<ArrayBuffer>);
-  const total = maskTotal(batch.mask);
-  await submit(model, (r) => {
-    recordForward(r, model, pass);
-    crossEntropy(r, pass.loss, pass.dlogits, pass.logits, pass.targets, pass.mask, {
-      rows: pass.B * pass.T,
-      vocab: model.config.vocab_size,
-      factor: total > 0 ? 1 / total : 0,
-    });
-    recordBackward(r, model, pass);
-  });
-  const losses = await readback(model.gpu, pass.loss);
-  let s = 0;
-  for (const x of losses) s += x;
-  return total > 0 ? s / total : 0;
+  const { pass, total } = prepareLoss(model, batch);
+  await submit(model, (r) => recordLossGrads(r, model, pass, total));
+  return await meanLoss(model, pass, total);
 }
 
 /** Logits [B*T, V] of a batch (forward only). */
