@@ -19,13 +19,12 @@ import {
   type Gpu,
   gradNorm,
   grid1d,
-  kernelSource,
+  kernel,
   linearBackward,
   linearForward,
   linearWeightGrad,
   logprobBackward,
   logprobForward,
-  pipeline,
   readback,
   record,
   type Recorder,
@@ -301,7 +300,7 @@ function prefixKernel(
 ) {
   const n = pass.B * (pass.P + pass.T) * d;
   r.dispatch(
-    pipeline(r.gpu, kernelSource("model_prefix.wgsl"), entry),
+    kernel(r.gpu, { file: "model_prefix.wgsl", entry }),
     uniforms([pass.B, pass.P, pass.T, d]),
     bufs.map((t) => t.buffer),
     grid1d(n, 256),
@@ -317,7 +316,7 @@ export function recordForward(r: Recorder, model: GpuModel, pass: Pass): void {
   if (pass.vstack && pass.images && pass.patches && pass.vh) {
     const pd = patchDim(c);
     r.dispatch(
-      pipeline(r.gpu, kernelSource("model_patchify.wgsl"), "patchify"),
+      kernel(r.gpu, { file: "model_patchify.wgsl", entry: "patchify" }),
       uniforms([B, c.image_size, c.patch_size, 0], [c.pixel_mean, 1 / c.pixel_std, 0, 0]),
       [pass.images.buffer, pass.patches.buffer],
       grid1d(B * P * pd, 256),
@@ -333,7 +332,7 @@ export function recordForward(r: Recorder, model: GpuModel, pass: Pass): void {
       w(NAMES.patchBias),
     );
     r.dispatch(
-      pipeline(r.gpu, kernelSource("model_pos.wgsl"), "pos_add"),
+      kernel(r.gpu, { file: "model_pos.wgsl", entry: "pos_add" }),
       uniforms([B * P * d, P * d, 0, 0]),
       [x0.buffer, w(NAMES.pos).buffer],
       grid1d(B * P * d, 256),

@@ -6,8 +6,8 @@
 import { type ModelConfig, patchDim } from "./config.ts";
 import { imageTokens } from "./config.ts";
 
-/** How a parameter starts. */
-export type InitKind = "normal" | "zeros" | "ones";
+/** How a parameter starts; `grid2d` is the image-patch position table's 2D sin-cos code. */
+export type InitKind = "normal" | "zeros" | "ones" | "grid2d";
 
 /** One parameter tensor's place in the flat array. */
 export interface ParamEntry {
@@ -115,7 +115,7 @@ export function paramLayout(c: ModelConfig): ParamLayout {
   const d = c.d_model;
   add(NAMES.patch, [d, patchDim(c)], "normal", true);
   add(NAMES.patchBias, [d], "zeros", false);
-  add(NAMES.pos, [imageTokens(c), d], "normal", false);
+  add(NAMES.pos, [imageTokens(c), d], "grid2d", false);
   for (let i = 0; i < c.vision_layers; i++) {
     block(visionLayer(i), d, c.vision_heads, c.vision_heads, c.vision_d_ff);
   }
@@ -178,6 +178,35 @@ export function uniformStream(seed: number, salt: number): () => number {
   };
 }
 
+/**
+ * Amplitude of the initial patch-position code: about the RMS of a patch's content embedding at
+ * init (0.02 · √(patch dim) for standardised pixels), so neither drowns the other.
+ */
+export const POS_INIT_SCALE = 0.3;
+
+/**
+ * The 2D sin-cos position code of a `g`×`g` patch grid (row-major) in `d` channels, as MAE
+ * fixes it: the first half encodes the column, the second the row, each as sin and cos at d/4
+ * geometric frequencies. With a random table (N(0, 0.02²)) the tiny VLM learned to read colours
+ * but, after 1,500 steps, still not where an object is (next-digit accuracy of "x 3" in
+ * descriptions ~ that without the image); a smooth code makes position a linear read-out.
+ */
+export function grid2dCode(g: number, d: number, scale: number): Float32Array {
+  const out = new Float32Array(g * g * d);
+  const half = Math.floor(d / 2), quarter = Math.floor(d / 4);
+  for (let p = 0; p < g * g; p++) {
+    const coords = [p % g, Math.floor(p / g)];
+    coords.forEach((v, axis) => {
+      for (let k = 0; k < quarter; k++) {
+        const w = 1 / Math.pow(10000, k / quarter);
+        out[p * d + axis * half + k] = scale * Math.sin(v * w);
+        out[p * d + axis * half + quarter + k] = scale * Math.cos(v * w);
+      }
+    });
+  }
+  return out;
+}
+
 /** Fresh parameters: normal(0, INIT_STD) matrices, zero biases, unit norms; seeded per tensor. */
 export function initParams(c: ModelConfig, seed: number): ParamSet {
   const layout = paramLayout(c);
@@ -185,7 +214,9 @@ export function initParams(c: ModelConfig, seed: number): ParamSet {
   for (const e of layout.entries) {
     const out = data.subarray(e.offset, e.offset + e.size);
     if (e.init === "ones") out.fill(1);
-    else if (e.init === "normal") {
+    else if (e.init === "grid2d") {
+      out.set(grid2dCode(Math.round(Math.sqrt(e.shape[0])), e.shape[1], POS_INIT_SCALE));
+    } else if (e.init === "normal") {
       const u = uniformStream(seed, fnv1a(e.name));
       for (let i = 0; i < out.length; i += 2) {
         // Box-Muller: two normals per pair of uniforms.

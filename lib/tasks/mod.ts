@@ -34,7 +34,14 @@ export {
   type Split,
   TEMPLATES,
 } from "./questions.ts";
-export { CORRECTIONS, describeScene, makeTrace, type Trace } from "./traces.ts";
+export {
+  CORRECTIONS,
+  describeScene,
+  listScene,
+  makeTrace,
+  relationCaption,
+  type Trace,
+} from "./traces.ts";
 export {
   answerCompletion,
   type AnswerSource,

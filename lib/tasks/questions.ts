@@ -136,18 +136,30 @@ function twoWay(
   return { choices: [first, second], answer: right === first ? "A" : "B" };
 }
 
+/**
+ * Whether `a` and `b` are far enough apart along `axis` (and on different digit levels) for a
+ * relation between them to be stated or asked without ambiguity.
+ */
+export function separated(a: SceneObject, b: SceneObject, axis: "x" | "y"): boolean {
+  const coord = (o: SceneObject) => axis === "x" ? o.x : o.y;
+  const lvl = (o: SceneObject) => axis === "x" ? xLevel(o) : yLevel(o);
+  return Math.abs(coord(a) - coord(b)) >= MIN_DX && lvl(a) !== lvl(b);
+}
+
+/** The relation word of `a` with respect to `b` along `axis` ("left", "below", ...). */
+export function relationWord(a: SceneObject, b: SceneObject, axis: "x" | "y"): string {
+  if (axis === "x") return a.x < b.x ? "left" : "right";
+  return a.y < b.y ? "above" : "below";
+}
+
 function relation(scene: Scene, r: Rng, split: Split): Question | null {
   const objs = scene.objects;
   const axis: "x" | "y" = r.bool(0.5) ? "x" : "y";
-  const coord = (o: SceneObject) => axis === "x" ? o.x : o.y;
-  const lvl = (o: SceneObject) => axis === "x" ? xLevel(o) : yLevel(o);
-  const ok = pairs(objs.length).filter(([a, b]) =>
-    Math.abs(coord(objs[a]) - coord(objs[b])) >= MIN_DX && lvl(objs[a]) !== lvl(objs[b])
-  );
+  const ok = pairs(objs.length).filter(([a, b]) => separated(objs[a], objs[b], axis));
   if (ok.length === 0) return null;
   const [a, b] = r.pick(ok);
-  const before = coord(objs[a]) < coord(objs[b]);
   const [lo, hi] = axis === "x" ? ["left", "right"] : ["above", "below"];
+  const before = relationWord(objs[a], objs[b], axis) === lo;
   const { choices, answer } = twoWay(lo, hi, before ? lo : hi);
   const templates = split === "sat"
     ? TEMPLATES.sat[axis === "x" ? "relation_x" : "relation_y"]

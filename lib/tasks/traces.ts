@@ -5,7 +5,7 @@
  * ending in the true answer: the raw material an "aha" can be learned from.
  */
 import type { Rng } from "./rng.ts";
-import { countNoun, type Question } from "./questions.ts";
+import { countNoun, type Question, relationWord, separated } from "./questions.ts";
 import {
   depthLevel,
   objectName,
@@ -179,8 +179,43 @@ export function makeTrace(q: Question, scene: Scene, r: Rng, errorRate: number):
   return { text: lines.join(" "), hasError: wrong !== null };
 }
 
-/** A description of the scene for the pretraining corpus; objects listed left to right. */
+/**
+ * A description of the scene for the pretraining and instruct corpora: half of them list the
+ * objects left to right with their digit levels, half state pairwise relations.
+ */
 export function describeScene(scene: Scene, r: Rng): string {
+  return (r.bool(0.5) && relationCaption(scene, r)) || listScene(scene, r);
+}
+
+/** Most relation statements in one caption. */
+const MAX_RELATIONS = 4;
+
+/**
+ * "the red circle is left of the blue square . …": up to four relations between separated pairs
+ * (as relation questions require), in random order and orientation; null when no pair qualifies.
+ * Unlike the listing, nothing in the text gives a statement away: each one has to be read off
+ * the image, which is what relation questions need, with several answers per document.
+ */
+export function relationCaption(scene: Scene, r: Rng): string | null {
+  const objs = scene.objects;
+  const facts: string[] = [];
+  for (let i = 0; i < objs.length; i++) {
+    for (let j = i + 1; j < objs.length; j++) {
+      for (const axis of ["x", "y"] as const) {
+        if (!separated(objs[i], objs[j], axis)) continue;
+        const [a, b] = r.bool(0.5) ? [objs[i], objs[j]] : [objs[j], objs[i]];
+        const word = relationWord(a, b, axis);
+        const rel = axis === "x" ? `${word} of` : word;
+        facts.push(`the ${objectName(a)} is ${rel} the ${objectName(b)} .`);
+      }
+    }
+  }
+  if (facts.length === 0) return null;
+  return r.shuffle(facts).slice(0, MAX_RELATIONS).join(" ");
+}
+
+/** Objects listed left to right with their x, y, size and depth levels. */
+export function listScene(scene: Scene, r: Rng): string {
   const objs = scene.objects.slice().sort((p, q) => p.x - q.x);
   const item = (o: SceneObject) =>
     `a ${objectName(o)} at x ${xLevel(o)} y ${yLevel(o)} , size ${sizeLevel(o)} , depth ${

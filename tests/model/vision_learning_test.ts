@@ -19,6 +19,7 @@ import {
 } from "../../lib/model/gpu_model.ts";
 import { initParams } from "../../lib/model/params.ts";
 import { drawObjects } from "../../lib/tasks/world.ts";
+import { binomialUpperTail } from "../helpers/binomial.ts";
 import { COLOURS, renderScene, rng, SPECIAL, tokenId, VOCAB_SIZE } from "../../lib/tasks/mod.ts";
 
 const SIZE = 24;
@@ -42,22 +43,6 @@ function colourBatch(seed: number, n: number) {
     mask: new Float32Array(n).fill(1),
   };
 }
-
-/** P(X >= k) for X ~ Binomial(n, p), exactly (log-space terms). */
-export function binomialTail(k: number, n: number, p: number): number {
-  let logC = 0, s = 0;
-  for (let i = 0; i <= n; i++) {
-    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
-    if (i >= k) s += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log(1 - p));
-  }
-  return Math.min(1, s);
-}
-
-Deno.test("binomialTail matches hand values", () => {
-  assert.ok(Math.abs(binomialTail(0, 5, 0.2) - 1) < 1e-12);
-  assert.ok(Math.abs(binomialTail(5, 5, 0.2) - 0.00032) < 1e-12);
-  assert.ok(Math.abs(binomialTail(4, 5, 0.2) - (0.00032 + 5 * 0.0016 * 0.8)) < 1e-12);
-});
 
 Deno.test({
   name: "vision learning: the tiny VLM names a one-object scene's colour from the image alone",
@@ -92,7 +77,7 @@ Deno.test({
       const kOther = other.filter((p, b) => p === held.targets[b]).length;
       // The best image-blind rule on this set: always answer its most common colour.
       const blind = Math.max(...ids.map((id) => held.targets.filter((t) => t === id).length)) / n;
-      const p = binomialTail(k, n, blind);
+      const p = binomialUpperTail(k, n, blind);
       console.log(
         `held-out colour accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
           p.toExponential(2)

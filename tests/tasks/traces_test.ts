@@ -3,7 +3,9 @@ import {
   depthLevel,
   describeScene,
   extractAnswer,
+  listScene,
   objectName,
+  relationCaption,
   rng,
   type Sample,
   sampleTrace,
@@ -79,5 +81,40 @@ Deno.test("traces and descriptions are deterministic per seed", () => {
   assert.equal(sampleTrace(s, 4, 0.5).text, sampleTrace(s, 4, 0.5).text);
   const d = describeScene(pool.scenes[0], rng(0, "d"));
   assert.equal(d, describeScene(pool.scenes[0], rng(0, "d")));
-  assert.ok(d.includes(`${pool.scenes[0].objects.length} objects`));
+  const list = listScene(pool.scenes[0], rng(0, "d"));
+  assert.ok(list.includes(`${pool.scenes[0].objects.length} objects`));
+});
+
+Deno.test("descriptions: half list the objects, half state relations, each one true", () => {
+  let captions = 0, statements = 0;
+  for (let i = 0; i < 400; i++) {
+    const scene = pool.scenes[i % pool.scenes.length];
+    const d = describeScene(scene, rng(0, `d/${i}`));
+    if (d.includes("from left to right")) continue;
+    captions++;
+    const byName = new Map(scene.objects.map((o) => [objectName(o), o]));
+    const facts = d.split(" . ").map((f) => f.replace(/ \.$/, ""));
+    assert.ok(facts.length >= 1 && facts.length <= 4, d);
+    for (const f of facts) {
+      const m = f.match(/^the (\w+ \w+) is (left of|right of|above|below) the (\w+ \w+)$/);
+      assert.ok(m, `not a relation statement: "${f}"`);
+      const a = byName.get(m[1])!, b = byName.get(m[3])!;
+      assert.ok(a && b && a !== b, f);
+      const ok = {
+        "left of": a.x < b.x,
+        "right of": a.x > b.x,
+        above: a.y < b.y,
+        below: a.y > b.y,
+      };
+      assert.ok(ok[m[2] as keyof typeof ok], `false statement "${f}" in ${JSON.stringify(scene)}`);
+      statements++;
+    }
+  }
+  // 400 fair coin flips (fewer where no pair is separated): 140..260 is a >99.999% interval.
+  assert.ok(captions > 140 && captions < 260, `${captions} relation captions of 400`);
+  assert.ok(statements > captions, `${statements} statements in ${captions} captions`);
+  assert.equal(
+    relationCaption(pool.scenes[1], rng(1, "c")),
+    relationCaption(pool.scenes[1], rng(1, "c")),
+  );
 });

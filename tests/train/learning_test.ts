@@ -19,16 +19,7 @@ import { runSft } from "../../lib/train/sft.ts";
 import { styleOf } from "../../lib/train/supervised.ts";
 import type { Gpu } from "../../lib/gpu/context.ts";
 import { fakeContext, recorded } from "./helpers.ts";
-
-/** P(X >= k) for X ~ Binomial(n, q), exactly (q = 1/2 unless given). */
-export function binomialUpperTail(k: number, n: number, q = 0.5): number {
-  let logC = 0, p = 0; // log C(n, i), accumulated upward
-  for (let i = 0; i <= n; i++) {
-    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
-    if (i >= k) p += Math.exp(logC + i * Math.log(q) + (n - i) * Math.log(1 - q));
-  }
-  return Math.min(1, p);
-}
+import { binomialUpperTail } from "../helpers/binomial.ts";
 
 /** Share of relation_2d items whose answer is the most common letter: what a constant answer scores. */
 function constantAnswerShare(): number {
@@ -120,15 +111,6 @@ Deno.test({
       gpu.device.destroy();
     }
   },
-});
-
-Deno.test("binomialUpperTail matches hand values", () => {
-  assert.ok(Math.abs(binomialUpperTail(0, 10) - 1) < 1e-12);
-  assert.ok(Math.abs(binomialUpperTail(10, 10) - 1 / 1024) < 1e-12);
-  assert.ok(Math.abs(binomialUpperTail(9, 10) - 11 / 1024) < 1e-12);
-  assert.ok(Math.abs(binomialUpperTail(6, 10) - 386 / 1024) < 1e-12);
-  assert.ok(Math.abs(binomialUpperTail(2, 2, 0.3) - 0.09) < 1e-12);
-  assert.ok(Math.abs(binomialUpperTail(1, 2, 0.3) - 0.51) < 1e-12);
 });
 
 /**
