@@ -23,6 +23,7 @@ import { initParams } from "../../lib/model/params.ts";
 import { drawObjects, xLevel } from "../../lib/tasks/world.ts";
 import { renderScene, rng, SPECIAL, tokenId, VOCAB_SIZE } from "../../lib/tasks/mod.ts";
 import { binomialUpperTail } from "../helpers/binomial.ts";
+import { nextSceneImages } from "../helpers/images.ts";
 
 const SIZE = 24;
 const PIXELS = SIZE * SIZE * 3;
@@ -73,12 +74,7 @@ Deno.test({
         });
       };
       const own = await predict(held.images);
-      const swapped = new Float32Array(held.images.length);
-      for (let b = 0; b < n; b++) {
-        const src = ((b + 1) % n) * PIXELS;
-        swapped.set(held.images.subarray(src, src + PIXELS), b * PIXELS);
-      }
-      const other = await predict(swapped);
+      const other = await predict(nextSceneImages(held.images, n));
       const k = own.filter((p, b) => p === target(b)).length;
       const kOther = other.filter((p, b) => p === target(b)).length;
       const counts = digits.map((id) => own.filter((_, b) => target(b) === id).length);

@@ -20,6 +20,7 @@ import {
 import { initParams } from "../../lib/model/params.ts";
 import { drawObjects } from "../../lib/tasks/world.ts";
 import { binomialUpperTail } from "../helpers/binomial.ts";
+import { nextSceneImages } from "../helpers/images.ts";
 import { COLOURS, renderScene, rng, SPECIAL, tokenId, VOCAB_SIZE } from "../../lib/tasks/mod.ts";
 
 const SIZE = 24;
@@ -67,12 +68,7 @@ Deno.test({
       };
       const own = await predict(held.images);
       // Each scene gets the next scene's image: an image-reading model now answers for that one.
-      const swapped = new Float32Array(held.images.length);
-      for (let b = 0; b < n; b++) {
-        const src = ((b + 1) % n) * PIXELS;
-        swapped.set(held.images.subarray(src, src + PIXELS), b * PIXELS);
-      }
-      const other = await predict(swapped);
+      const other = await predict(nextSceneImages(held.images, n));
       const k = own.filter((p, b) => p === held.targets[b]).length;
       const kOther = other.filter((p, b) => p === held.targets[b]).length;
       // The best image-blind rule on this set: always answer its most common colour.

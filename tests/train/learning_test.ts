@@ -2,8 +2,11 @@
  * The trainers learn something chance cannot explain: the `tiny` base model after pretraining
  * beats chance (1/2) on cvbench relation_2d (exact one-sided binomial test), and SFT on `sat`
  * raises its accuracy on the same questions further (exact one-sided McNemar test on the paired
- * outcomes). A small world (2–3 objects) and 600 + 150 steps: about 20 minutes on the software
- * adapter, so it runs only with ZEROGRID_SLOW_TESTS=1 (or on a GPU adapter, where it is fast).
+ * outcomes). A small world (2–3 objects) and 600 + 150 steps: about 3 minutes on the software
+ * adapter. It runs only with ZEROGRID_SLOW_TESTS=1 because it does NOT pass yet: the base model
+ * stays at chance (95/200 on 2026-12-04, with 4-pixel patches and the 2D position code). The
+ * model learns to read a named object's position in isolation (tests/model/position_learning_test)
+ * but not, within 1,500 steps of the mixed corpus, to answer relation questions with it.
  */
 import assert from "node:assert/strict";
 import { acquireGpu } from "../../lib/gpu/mod.ts";
@@ -20,6 +23,7 @@ import { styleOf } from "../../lib/train/supervised.ts";
 import type { Gpu } from "../../lib/gpu/context.ts";
 import { fakeContext, recorded } from "./helpers.ts";
 import { binomialUpperTail } from "../helpers/binomial.ts";
+import { nextSceneImages } from "../helpers/images.ts";
 
 /** Share of relation_2d items whose answer is the most common letter: what a constant answer scores. */
 function constantAnswerShare(): number {
@@ -124,13 +128,10 @@ async function imageGap(gpu: Gpu, dir: string): Promise<{ own: number; other: nu
     const data = LEARNING_CONFIG.data as unknown as Parameters<typeof trainPool>[1];
     const held = trainPool(1, { ...data, train_scenes: 200 });
     const only = { describe: 1, direct: 0, trace: 0 };
-    const B = 32, T = 64, hw = data.image_size * data.image_size * 3, V = state.config.vocab_size;
+    const B = 32, T = 64, V = state.config.vocab_size;
     const exs = Array.from({ length: B }, (_, i) => pretrainExample(held, only, 0, i, 145));
     const { batch } = packBatch(exs, T, data.image_size);
-    const other = new Float32Array(batch.images!.length);
-    for (let b = 0; b < B; b++) {
-      other.set(batch.images!.subarray(((b + 1) % B) * hw, ((b + 1) % B + 1) * hw), b * hw);
-    }
+    const other = nextSceneImages(batch.images!, B);
     const nll = async (images: Float32Array) => {
       const logits = await forwardLogits(model, { batch: B, seq: T, images, tokens: batch.tokens });
       let sum = 0, n = 0;
