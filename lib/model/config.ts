@@ -79,7 +79,7 @@ export const PRESETS: Record<string, PresetShape> = {
     vision_d_ff: 128,
     // 4-pixel patches (6×6 grid on 24-pixel images): with 6-pixel ones (4×4) the tiny model read
     // the x level of a named object in a two-object scene 39/200 after 300 steps, with 4-pixel
-    // ones 83/200 (tests/model/position_learning_test.ts; chance ~ 1/10).
+    // ones 83/200 (tests/model/vision_learning_test.ts; chance ~ 1/10).
     patch_size: 4,
     pixel_mean: 0.11,
     pixel_std: 0.17,

@@ -5,7 +5,7 @@
  * outcomes). A small world (2–3 objects) and 600 + 150 steps: about 3 minutes on the software
  * adapter. It runs only with ZEROGRID_SLOW_TESTS=1 because it does NOT pass yet: the base model
  * stays at chance (95/200 on 2026-12-04, with 4-pixel patches and the 2D position code). The
- * model learns to read a named object's position in isolation (tests/model/position_learning_test)
+ * model learns to read a named object's position in isolation (tests/model/vision_learning_test.ts)
  * but not, within 1,500 steps of the mixed corpus, to answer relation questions with it.
  */
 import assert from "node:assert/strict";
