@@ -159,8 +159,7 @@ function relation(scene: Scene, r: Rng, split: Split): Question | null {
   if (ok.length === 0) return null;
   const [a, b] = r.pick(ok);
   const [lo, hi] = axis === "x" ? ["left", "right"] : ["above", "below"];
-  const before = relationWord(objs[a], objs[b], axis) === lo;
-  const { choices, answer } = twoWay(lo, hi, before ? lo : hi);
+  const { choices, answer } = twoWay(lo, hi, relationWord(objs[a], objs[b], axis));
   const templates = split === "sat"
     ? TEMPLATES.sat[axis === "x" ? "relation_x" : "relation_y"]
     : TEMPLATES.cvbench.relation;

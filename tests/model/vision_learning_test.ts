@@ -45,46 +45,80 @@ function colourBatch(seed: number, n: number) {
   };
 }
 
+/** A batch whose prediction target is the last position of each sequence. */
+type ReadingBatch = ReturnType<typeof colourBatch>;
+
+/** What an image-reading run scored on its held-out batch. */
+interface Reading {
+  n: number;
+  /** Correct answers with each scene's own image, and with the next scene's image. */
+  k: number;
+  kOther: number;
+  /** Accuracy of the best image-blind rule: always the held-out set's most common answer. */
+  blind: number;
+  /** Exact one-sided binomial P(X >= k) under the blind rule's accuracy. */
+  p: number;
+}
+
+/**
+ * Train a fresh `tiny` model for `steps` batches of `batchSize` from `makeBatch`, then answer `n`
+ * held-out sequences by the highest logit among `candidates` at each sequence's last position.
+ */
+async function imageReading(
+  makeBatch: (seed: number, n: number) => ReadingBatch,
+  opts: { steps: number; batchSize: number; n: number; candidates: number[] },
+): Promise<Reading> {
+  const gpu = await acquireGpu();
+  const cfg = modelConfig({ preset: "tiny" }, VOCAB_SIZE, SIZE);
+  const model = createGpuModel(gpu, cfg, initParams(cfg, 0));
+  try {
+    for (let s = 0; s < opts.steps; s++) {
+      await trainStep(model, makeBatch(s, opts.batchSize), {
+        lr: 3e-3,
+        weightDecay: 0.01,
+        gradClip: 1,
+      });
+    }
+    const { n, candidates } = opts, held = makeBatch(1_000_000, n), V = cfg.vocab_size;
+    const last = (b: number) => b * held.seq + held.seq - 1;
+    const target = Array.from({ length: n }, (_, b) => held.targets[last(b)]);
+    const correct = async (images: Float32Array) => {
+      const logits = await forwardLogits(model, { ...held, images });
+      return target.filter((t, b) => {
+        const row = last(b) * V;
+        let best = candidates[0];
+        for (const id of candidates) if (logits[row + id] > logits[row + best]) best = id;
+        return best === t;
+      }).length;
+    };
+    const k = await correct(held.images);
+    // Each scene gets the next scene's image: an image-reading model now answers for that one.
+    const kOther = await correct(nextSceneImages(held.images, n));
+    const blind = Math.max(...candidates.map((id) => target.filter((t) => t === id).length)) / n;
+    return { n, k, kOther, blind, p: binomialUpperTail(k, n, blind) };
+  } finally {
+    freeGpuModel(model);
+    gpu.device.destroy();
+  }
+}
+
 Deno.test({
   name: "vision learning: the tiny VLM names a one-object scene's colour from the image alone",
   sanitizeResources: false,
   fn: async () => {
-    const gpu = await acquireGpu();
-    const cfg = modelConfig({ preset: "tiny" }, VOCAB_SIZE, SIZE);
-    const model = createGpuModel(gpu, cfg, initParams(cfg, 0));
-    try {
-      for (let s = 0; s < 80; s++) {
-        await trainStep(model, colourBatch(s, 16), { lr: 3e-3, weightDecay: 0.01, gradClip: 1 });
-      }
-      const n = 100, held = colourBatch(1_000_000, n), V = cfg.vocab_size;
-      const ids = COLOURS.map((c) => tokenId(c));
-      const predict = async (images: Float32Array) => {
-        const logits = await forwardLogits(model, { ...held, images });
-        return Array.from({ length: n }, (_, b) => {
-          let best = ids[0];
-          for (const id of ids) if (logits[b * V + id] > logits[b * V + best]) best = id;
-          return best;
-        });
-      };
-      const own = await predict(held.images);
-      // Each scene gets the next scene's image: an image-reading model now answers for that one.
-      const other = await predict(nextSceneImages(held.images, n));
-      const k = own.filter((p, b) => p === held.targets[b]).length;
-      const kOther = other.filter((p, b) => p === held.targets[b]).length;
-      // The best image-blind rule on this set: always answer its most common colour.
-      const blind = Math.max(...ids.map((id) => held.targets.filter((t) => t === id).length)) / n;
-      const p = binomialUpperTail(k, n, blind);
-      console.log(
-        `held-out colour accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
-          p.toExponential(2)
-        }; with another scene's image ${kOther}/${n}`,
-      );
-      assert.ok(p < 1e-6, `colour at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
-      assert.ok(kOther < k - 30, `answers do not follow the image: ${kOther} vs ${k}`);
-    } finally {
-      freeGpuModel(model);
-      gpu.device.destroy();
-    }
+    const { n, k, kOther, blind, p } = await imageReading(colourBatch, {
+      steps: 80,
+      batchSize: 16,
+      n: 100,
+      candidates: COLOURS.map((c) => tokenId(c)),
+    });
+    console.log(
+      `held-out colour accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
+        p.toExponential(2)
+      }; with another scene's image ${kOther}/${n}`,
+    );
+    assert.ok(p < 1e-6, `colour at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
+    assert.ok(kOther < k - 30, `answers do not follow the image: ${kOther} vs ${k}`);
   },
 });
 
@@ -123,46 +157,18 @@ Deno.test({
   name: "vision learning: the tiny VLM reads the x level of a named object in a two-object scene",
   sanitizeResources: false,
   fn: async () => {
-    const gpu = await acquireGpu();
-    const cfg = modelConfig({ preset: "tiny" }, VOCAB_SIZE, SIZE);
-    const model = createGpuModel(gpu, cfg, initParams(cfg, 0));
-    try {
-      for (let s = 0; s < 300; s++) {
-        await trainStep(model, positionBatch(s, 32), {
-          lr: 3e-3,
-          weightDecay: 0.01,
-          gradClip: 1,
-        });
-      }
-      const n = 200, held = positionBatch(1_000_000, n), V = cfg.vocab_size;
-      const digits = Array.from({ length: 10 }, (_, i) => tokenId(String(i)));
-      const target = (b: number) => held.targets[b * T + T - 1];
-      const predict = async (images: Float32Array) => {
-        const logits = await forwardLogits(model, { ...held, images });
-        return Array.from({ length: n }, (_, b) => {
-          const row = (b * T + T - 1) * V;
-          let best = digits[0];
-          for (const id of digits) if (logits[row + id] > logits[row + best]) best = id;
-          return best;
-        });
-      };
-      const own = await predict(held.images);
-      const other = await predict(nextSceneImages(held.images, n));
-      const k = own.filter((p, b) => p === target(b)).length;
-      const kOther = other.filter((p, b) => p === target(b)).length;
-      const counts = digits.map((id) => own.filter((_, b) => target(b) === id).length);
-      const blind = Math.max(...counts) / n;
-      const p = binomialUpperTail(k, n, blind);
-      console.log(
-        `held-out x-level accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
-          p.toExponential(2)
-        }; with another scene's image ${kOther}/${n}`,
-      );
-      assert.ok(p < 1e-4, `x level at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
-      assert.ok(kOther < k - 20, `answers do not follow the image: ${kOther} vs ${k}`);
-    } finally {
-      freeGpuModel(model);
-      gpu.device.destroy();
-    }
+    const { n, k, kOther, blind, p } = await imageReading(positionBatch, {
+      steps: 300,
+      batchSize: 32,
+      n: 200,
+      candidates: Array.from({ length: 10 }, (_, i) => tokenId(String(i))),
+    });
+    console.log(
+      `held-out x-level accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
+        p.toExponential(2)
+      }; with another scene's image ${kOther}/${n}`,
+    );
+    assert.ok(p < 1e-4, `x level at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
+    assert.ok(kOther < k - 20, `answers do not follow the image: ${kOther} vs ${k}`);
   },
 });
