@@ -13,30 +13,7 @@
 // SPLIT (batch 1 only): workgroup z sums the K range [z * kc, (z + 1) * kc) into partial
 // C_z = P[z * M * N ..] with alpha 1, no bias, no ACC; matmul_reduce.wgsl then sums the partials
 // in z order (deterministic) and applies alpha, bias and ACC.
-struct Params {
-  M: u32, N: u32, K: u32, kc: u32,
-  strideA: u32, strideB: u32, strideC: u32, _p1: u32,
-  alpha: f32, _f0: f32, _f1: f32, _f2: f32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-//#if VA
-@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
-//#else
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-//#endif
-//#if VB
-@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
-//#else
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-//#endif
-//#if VC
-@group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;
-//#else
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-//#endif
-//#if BIAS
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-//#endif
+//#include matmul_io.wgsl
 
 const BM = ${BM}u;
 const BN = ${BN}u;
@@ -268,35 +245,4 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
 //#endfor
 //#endfor
 //#endfor
-}
-
-// Writes the vec4 of C at (gm, gn..gn+3), clipped to the matrix, with alpha, bias and ACC.
-fn store(gm: u32, gn: u32, cOff: u32, acc: vec4<f32>) {
-  let N = p.N;
-  if (gm >= p.M || gn >= N) { return; }
-  var v = acc * p.alpha;
-//#if VC
-//#if BIAS
-  v += vec4<f32>(bias[gn], bias[gn + 1u], bias[gn + 2u], bias[gn + 3u]);
-//#endif
-  let ci = (cOff + gm * N + gn) / 4u;
-//#if ACC
-  v += C[ci];
-//#endif
-  C[ci] = v;
-//#else
-  for (var c = 0u; c < 4u; c++) {
-    if (gn + c < N) {
-      var s = v[c];
-//#if BIAS
-      s += bias[gn + c];
-//#endif
-      let ci = cOff + gm * N + gn + c;
-//#if ACC
-      s += C[ci];
-//#endif
-      C[ci] = s;
-    }
-  }
-//#endif
 }

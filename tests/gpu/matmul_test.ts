@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import {
+  type DirectTile,
+  directTile,
   isCpuAdapter,
   linearBackward,
   linearForward,
@@ -38,6 +40,7 @@ interface Case {
   alpha?: number;
   broadcastB?: boolean;
   tile?: MatmulTile;
+  direct?: DirectTile;
   splitK?: number;
 }
 
@@ -67,6 +70,7 @@ async function check(c: Case, seed: number): Promise<void> {
       alpha,
       accumulate: c.acc,
       tile: c.tile,
+      direct: c.direct,
       splitK: c.splitK,
     }, tbias)
   );
@@ -89,7 +93,9 @@ async function check(c: Case, seed: number): Promise<void> {
     c0,
   );
   close(
-    `matmul ${JSON.stringify({ ...c, tile: c.tile ? "custom" : undefined })}`,
+    `matmul ${JSON.stringify({ ...c, tile: c.tile ? "custom" : undefined })}${
+      c.direct ? " direct" : ""
+    }`,
     await down(tc),
     want.c,
     want.bound,
@@ -169,6 +175,29 @@ Deno.test({
       await check({ m: 131, n: 132, k: 20, transB: true, bias: true, acc: true, tile }, seed++);
       await check({ m: 257, n: 131, k: 9, transA: true, tile }, seed++);
       await check({ m: 260, n: 136, k: 40, tile }, seed++);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "matmul: the direct kernel (CPU adapters' default) in all layouts, batched and split, at block edges",
+  ...gpuTest,
+  async fn() {
+    let seed = 300;
+    // Each tiling the CPU default picks (directTile), on shapes that end inside a block, with and
+    // without vec4 access (K, M or N not a multiple of 4), so every load branch runs.
+    const tiles: DirectTile[] = [directTile(600, 200), directTile(100, 64), directTile(7, 20)];
+    assert.deepEqual(tiles.map((t) => `${t.tm}x${t.tn}`), ["24x16", "16x8", "16x4"]);
+    for (const direct of tiles) {
+      for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]]) {
+        await check({ m: 67, n: 36, k: 20, transA, transB, bias: true, acc: true, direct }, seed++);
+        await check({ m: 33, n: 66, k: 9, transA, transB, direct }, seed++);
+        await check({ m: 25, n: 130, k: 7, transA, transB, alpha: -0.5, direct }, seed++);
+      }
+      await check({ m: 33, n: 36, k: 20, batch: 3, transB: true, bias: true, direct }, seed++);
+      await check({ m: 40, n: 12, k: 257, transA: true, splitK: 4, acc: true, direct }, seed++);
+      await check({ m: 7, n: 33, k: 130, transB: true, splitK: 3, bias: true, direct }, seed++);
     }
   },
 });
