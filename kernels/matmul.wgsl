@@ -42,9 +42,6 @@ var<workgroup> Bs: array<vec4<f32>, ${BS_ALLOC}>;
 // Per-invocation tile origin and K range, set once at the top of main.
 var<private> row0: u32;
 var<private> col0: u32;
-var<private> aOff: u32;
-var<private> bOff: u32;
-var<private> kEnd: u32;
 
 // Staging: element l (< A_TOTAL) of the A tile starting at k0, fetched from global memory as
 // ${AV} (zero outside the matrix), then written into As. Split in two so the next tile's loads
@@ -159,20 +156,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   let ty = lid / WX;
   row0 = wg.y * BM;
   col0 = wg.x * BN;
-//#if SPLIT
-  // Split K: workgroup z sums K range [z * kc, (z + 1) * kc) into its own partial C (batch 1).
-  let kBeg = wg.z * p.kc;
-  kEnd = min(p.K, kBeg + p.kc);
-  aOff = 0u;
-  bOff = 0u;
-  let cOff = wg.z * p.M * p.N;
-//#else
-  let kBeg = 0u;
-  kEnd = p.K;
-  aOff = wg.z * p.strideA;
-  bOff = wg.z * p.strideB;
-  let cOff = wg.z * p.strideC;
-//#endif
+  let range = batchRange(wg.z);
+  let kBeg = range.x;
+  let cOff = range.y;
   // Accumulators as named registers (loops over CM, 4, CN unrolled in text by //#for).
 //#for i CM
 //#for q 4

@@ -12,10 +12,6 @@
 // reads as zero. Grid: (ceil(N / (WG·TN)), ceil(M / TM), batch or splits).
 //#include matmul_io.wgsl
 
-var<private> aOff: u32;
-var<private> bOff: u32;
-var<private> kEnd: u32;
-
 // op(A)[m, k..k+3] with A stored [M, K] (!TA); zero past kEnd. With VA, K % 4 == 0.
 fn aRow(m: u32, k: u32) -> vec4<f32> {
 //#if VA
@@ -75,19 +71,9 @@ fn bCol(n: u32, k: u32) -> vec4<f32> {
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
   let row0 = wg.y * ${TM}u;
-//#if SPLIT
-  let kBeg = wg.z * p.kc;
-  kEnd = min(p.K, kBeg + p.kc);
-  aOff = 0u;
-  bOff = 0u;
-  let cOff = wg.z * p.M * p.N;
-//#else
-  let kBeg = 0u;
-  kEnd = p.K;
-  aOff = wg.z * p.strideA;
-  bOff = wg.z * p.strideB;
-  let cOff = wg.z * p.strideC;
-//#endif
+  let range = batchRange(wg.z);
+  let kBeg = range.x;
+  let cOff = range.y;
 //#for j TN4
   let n${j} = wg.x * ${WGTN}u + (${j}u * ${WG}u + lid) * 4u;
 //#endfor

@@ -25,6 +25,27 @@ struct Params {
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 //#endif
 
+// Where batch (or, with SPLIT, K split) z reads and writes: A and B offsets and the end of its K
+// range in private variables, and (first K index, offset of C) returned. A split z sums K range
+// [z * kc, (z + 1) * kc) of batch 0 into its own partial C.
+var<private> aOff: u32;
+var<private> bOff: u32;
+var<private> kEnd: u32;
+
+fn batchRange(z: u32) -> vec2<u32> {
+//#if SPLIT
+  kEnd = min(p.K, z * p.kc + p.kc);
+  aOff = 0u;
+  bOff = 0u;
+  return vec2<u32>(z * p.kc, z * p.M * p.N);
+//#else
+  kEnd = p.K;
+  aOff = z * p.strideA;
+  bOff = z * p.strideB;
+  return vec2<u32>(0u, z * p.strideC);
+//#endif
+}
+
 // Writes the vec4 of C at (gm, gn..gn+3), clipped to the matrix, with alpha, bias and ACC.
 fn store(gm: u32, gn: u32, cOff: u32, acc: vec4<f32>) {
   let N = p.N;
