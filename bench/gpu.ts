@@ -1,7 +1,8 @@
 /**
  * `deno task bench gpu`: per-kernel time, GFLOP/s and GB/s of the WebGPU engine at the shapes of
  * the `small` model preset (d 256, 8 heads of 32, 4 KV heads, d_ff 704, 32 × 256 tokens; 8 × 256
- * on a CPU adapter) and for 1024³ / 4096³ matmuls (4096³ skipped on a CPU adapter). Where
+ * on a CPU adapter) and for 1024³ / 4096³ matmuls (4096³ skipped on a CPU adapter, where 1024³
+ * is also timed with the tiled kernel, the reference for the CPU's direct kernel). Where
  * `python3 -c "import torch"` works with CUDA, the same shapes are timed in PyTorch fp32 (TF32
  * off) in the same run and the ratio is printed. Writes `results/bench/gpu.json`.
  */
@@ -15,7 +16,7 @@ import {
   type Tensor,
   tensor,
 } from "../lib/gpu/context.ts";
-import { isCpuAdapter, matmul, type MatmulTile } from "../lib/gpu/ops/matmul.ts";
+import { isCpuAdapter, matmul, MATMUL_TILES, type MatmulTile } from "../lib/gpu/ops/matmul.ts";
 import { rmsnormBackward, rmsnormForward } from "../lib/gpu/ops/rmsnorm.ts";
 import { ropeForward } from "../lib/gpu/ops/rope.ts";
 import { swigluBackwardFused, swigluForwardFused } from "../lib/gpu/ops/swiglu.ts";
@@ -190,6 +191,14 @@ export async function bench(): Promise<void> {
   };
 
   await addMm("matmul 1024^3", 1024, 1024, 1024);
+  // A CPU adapter's default is the direct kernel; the tiled kernel on the same product is the
+  // in-run reference for it (there is no PyTorch to compare with there).
+  let tiledRef: number | null = null;
+  if (cpu) {
+    const r = await mm(1024, 1024, 1024, false, false, MATMUL_TILES.cpu);
+    tiledRef = r.ms;
+    rows.push({ name: "matmul 1024^3 (tiled)", shape: "1024x1024x1024 NN", ...r });
+  }
   if (!cpu) {
     await addMm("matmul 4096^3", 4096, 4096, 4096);
     const candidates: MatmulTile[] = [
@@ -372,6 +381,11 @@ export async function bench(): Promise<void> {
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   console.log(line(header));
   for (const r of table) console.log(line(r));
+  if (tiledRef !== null) {
+    console.log(
+      `matmul 1024^3: direct kernel ${(tiledRef / rows[0].ms).toFixed(2)}x the tiled one`,
+    );
+  }
   if (sweep.length) {
     console.log("matmul 4096^3 NN tile sweep (GFLOP/s):");
     for (const s of sweep) console.log(`  ${JSON.stringify(s.tile)}  ${s.gflops.toFixed(0)}`);
