@@ -10,11 +10,13 @@ import {
   attentionBackward,
   attentionForward,
   type AttentionOptions,
+  attentionQuerySplits,
   attentionSavedSize,
   crossEntropy,
   decodeAttention,
   entropyForward,
   type Gpu,
+  isCpuAdapter,
   kvCacheWrite,
   logprobBackward,
   logprobForward,
@@ -127,6 +129,7 @@ export async function bench(): Promise<void> {
   console.log(`adapter: ${gpu.adapter}${soft ? " (software)" : ""}`);
   const reps = soft ? 2 : 20, tries = soft ? 1 : 3;
   const rows: Row[] = [];
+  const defaultSplits = attentionQuerySplits(isCpuAdapter(gpu));
   const V = 152;
   const presets = [
     { name: "tiny", B: 16, T: 160, H: 4, KV: 2, D: 16, prefix: 16 },
@@ -158,6 +161,23 @@ export async function bench(): Promise<void> {
       tries,
     );
     rows.push({ op: "attention bwd", shape, ms: bwdMs, gflops: 2.5 * flops / bwdMs / 1e6 });
+    // The dk/dv pass's other query splits (the row above is the adapter's default,
+    // attentionQuerySplits), so one run shows whether that default is still the best.
+    for (const querySplits of [1, 4, 8, 16].filter((s) => s !== defaultSplits)) {
+      const os = { ...o, querySplits };
+      const ms = await time(
+        gpu,
+        (r) => attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, os),
+        reps,
+        tries,
+      );
+      rows.push({
+        op: `attention bwd, dk/dv S${querySplits}`,
+        shape,
+        ms,
+        gflops: 2.5 * flops / ms / 1e6,
+      });
+    }
     const torchMs = await torchAttention({ ...p, reps: soft ? 2 : 20 });
     if (torchMs !== undefined) rows.push({ op: "torch attention fwd+bwd", shape, ms: torchMs });
     rows.push({ op: "zerogrid attention fwd+bwd", shape, ms: fwdMs + bwdMs, torchMs });

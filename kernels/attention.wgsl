@@ -1,8 +1,9 @@
 // Multi-head attention with grouped-query heads, a causal mask with a bidirectional prefix, and
 // optional per-sequence valid lengths; forward and backward side by side.
 // The wrapper (lib/gpu/ops/attention.ts) prepends `const HD: u32 = <head dim>u;` (a multiple of
-// 4: rows are read as vec4), `const R: u32 = <query rows per thread>u;` and
-// `const RK: u32 = <key rows per thread>u;` so the per-thread accumulators can live in registers.
+// 4: rows are read as vec4), `const R: u32 = <query rows per thread>u;`,
+// `const RK: u32 = <key rows per thread>u;` and `const S: u32 = <query splits per key block>u;`
+// (a divisor of 64) so the per-thread accumulators can live in registers.
 //
 // Layouts (row-major, f32):
 //   q, out, dout, dq  [B, T, Hq, HD]     k, v, dk, dv  [B, T, Hkv, HD]
@@ -19,8 +20,10 @@
 // Threads: one per R consecutive query rows (forward, dq; each key/value load serves R rows) or
 // per RK consecutive key rows (dk/dv), the sequence position fastest, so neighbouring threads share a head
 // and read the same key (or query) row at the same loop step (a broadcast), and only the trip
-// counts differ. No workgroup memory or barriers: a tiled
-// variant with per-thread accumulators live across barriers took llvmpipe's compiler minutes.
+// counts differ. No workgroup memory or barriers in the main loops: a tiled variant with
+// per-thread accumulators live across barriers took llvmpipe's compiler minutes. GPUs run the
+// dk/dv pass split S ways over queries (attention_bwd_dkv_split), whose only barriers are in the
+// final reduction of the S partial sums.
 
 struct Params {
   B: u32,
@@ -135,9 +138,9 @@ fn attention_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
 // ---- backward -------------------------------------------------------------------------------
 // Standard recomputation: P_ij = exp(scale q_i.k_j - lse_i), dS_ij = P_ij (dout_i.v_j - delta_i),
 // dq_i = scale sum_j dS_ij k_j, dk_j = scale sum_i dS_ij q_i, dv_j = sum_i P_ij dout_i.
-// Every gradient element is owned by one thread that sums in a fixed order (no atomics), so the
-// result is bit-identical run to run; dk/dv threads also loop over the Hq / Hkv query heads that
-// share their key head, which is the deterministic GQA reduction.
+// Every gradient element is summed in a fixed order (no atomics), so the result is bit-identical
+// run to run; dk/dv threads also loop over the Hq / Hkv query heads that share their key head,
+// which is the deterministic GQA reduction.
 
 // Pass 1: delta. Thread idx = (b * Hq + h) * T + i < B*Hq*T. Bindings: 1 out, 2 dout, 3 saved
 // (writes saved[1]).
@@ -316,6 +319,126 @@ fn attention_bwd_dkv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
       for (var d = 0u; d < HD4; d++) {
         g_dk[ko + d] = dk[r][d] * p.scale;
         g_dv[ko + d] = dv[r][d];
+      }
+    }
+  }
+}
+
+// Pass 3 on GPUs: dk, dv with each key block's query loop split S ways. One thread per key block
+// leaves a GPU mostly idle (B*Hkv*T/RK threads, each up to (Hq/Hkv)*T dependent iterations, the
+// causal mask making early keys the longest), so a 64-thread workgroup holds KPW = 64 / S key
+// blocks of one (b, hk) times S splits: lane lid = s * KPW + kl owns keys j = (wb * KPW + kl) * RK
+// + r, r < RK, and queries i = lo + s + m * S (m >= 0, i < len) of every head of its group, where
+// lo is the first query that sees any key of the workgroup (not of the block), so the KPW lanes of
+// one split read the same query row at each step (a broadcast) and consecutive splits consecutive
+// rows. Workgroup w
+// < NW * B * Hkv (NW = ceil(ceil(T / RK) / KPW)) takes bh = w % (B * Hkv), wb = w / (B * Hkv):
+// the workgroups of the first keys, which have the most queries, start first.
+// Each lane keeps acc[NP], NP = 2 * RK * HD4 partial vec4s (dv of key r at r * HD4 + d, dk at
+// (RK + r) * HD4 + d); the partials then meet in workgroup memory CH vec4s per lane at a time and
+// every output vec4 is summed over splits 0, 1, ..., S-1 in that order by one lane, so the result
+// is bit-identical run to run whatever the scheduling (no atomics). CH <= 4 keeps red at 4 KiB:
+// WebGPU zero-fills workgroup memory, which llvmpipe compiles element by element (first
+// backward at D 32: 9 s with a 16 KiB red, 1.6 s with 4 KiB, 0.6 s unsplit).
+// Bindings as attention_bwd_dkv.
+const KPW: u32 = 64u / S;
+const NP: u32 = 2u * RK * HD4;
+const CH: u32 = min(NP, 4u);
+var<workgroup> red: array<vec4<f32>, 64u * CH>;
+
+@compute @workgroup_size(64)
+fn attention_bwd_dkv_split(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let nk = (p.T + RK - 1u) / RK;
+  let nbh = p.B * p.Hkv;
+  let w = wid.x + wid.y * nwg.x;
+  // Uniform per workgroup, so the barriers below stay in uniform control flow.
+  if (w >= ((nk + KPW - 1u) / KPW) * nbh) { return; }
+  let n = p.B * p.Hq * p.T;
+  let hk = (w % nbh) % p.Hkv;
+  let b = (w % nbh) / p.Hkv;
+  let wb = w / nbh;
+  let kl = lid % KPW;
+  let s = lid / KPW;
+  let len = seq_len(b);
+  let j0 = (wb * KPW + kl) * RK;
+  var kv: array<array<vec4<f32>, HD4>, RK>;
+  var vv: array<array<vec4<f32>, HD4>, RK>;
+  var acc: array<vec4<f32>, NP>;
+  for (var r = 0u; r < RK; r++) {
+    let ko = ((b * p.T + min(j0 + r, p.T - 1u)) * p.Hkv + hk) * HD4;
+    for (var d = 0u; d < HD4; d++) {
+      kv[r][d] = k[ko + d] * p.scale;
+      vv[r][d] = v[ko + d];
+    }
+  }
+  for (var e = 0u; e < NP; e++) { acc[e] = vec4<f32>(0.0); }
+  let jw = wb * KPW * RK;
+  let group = p.Hq / p.Hkv;
+  let lo = select(jw, 0u, jw < p.prefix);
+  let hi = select(0u, len, jw < len);
+  for (var g = 0u; g < group; g++) {
+    let h = hk * group + g;
+    for (var i = lo + s; i < hi; i += S) {
+      let qo = ((b * p.T + i) * p.Hq + h) * HD4;
+      let row = (b * p.Hq + h) * p.T + i;
+      let lse_i = g_saved[row];
+      let delta_i = g_saved[n + row];
+      var sc: array<f32, RK>;
+      var dp: array<f32, RK>;
+      for (var r = 0u; r < RK; r++) {
+        sc[r] = 0.0;
+        dp[r] = 0.0;
+      }
+      for (var d = 0u; d < HD4; d++) {
+        let qq = q[qo + d];
+        let gg = g_dout[qo + d];
+        for (var r = 0u; r < RK; r++) {
+          sc[r] += dot(qq, kv[r][d]);
+          dp[r] += dot(gg, vv[r][d]);
+        }
+      }
+      var pr: array<f32, RK>;
+      var ds: array<f32, RK>;
+      for (var r = 0u; r < RK; r++) {
+        let j = j0 + r;
+        let on = j < len && (i >= j || j < p.prefix);
+        pr[r] = select(0.0, exp(sc[r] - lse_i), on);
+        ds[r] = pr[r] * (dp[r] - delta_i);
+      }
+      for (var d = 0u; d < HD4; d++) {
+        let qq = q[qo + d];
+        let gg = g_dout[qo + d];
+        for (var r = 0u; r < RK; r++) {
+          acc[r * HD4 + d] += pr[r] * gg;
+          acc[(RK + r) * HD4 + d] += ds[r] * qq;
+        }
+      }
+    }
+  }
+  // Round c: lane lid parks acc[c + e] at red[e * 64 + lid]; output (kl, c + e) is then the sum
+  // of red[e * 64 + s * KPW + kl] over s = 0 .. S-1, taken by lane o = e * KPW + kl (mod 64).
+  for (var c = 0u; c < NP; c += CH) {
+    workgroupBarrier();
+    for (var e = 0u; e < CH; e++) { red[e * 64u + lid] = acc[min(c + e, NP - 1u)]; }
+    workgroupBarrier();
+    for (var o = lid; o < KPW * CH; o += 64u) {
+      let e = o / KPW;
+      let ol = o % KPW;
+      var sum = red[e * 64u + ol];
+      for (var t = 1u; t < S; t++) { sum += red[e * 64u + t * KPW + ol]; }
+      let f = c + e;
+      let j = (wb * KPW + ol) * RK + (f / HD4) % RK;
+      if (f < NP && j < p.T) {
+        let ko = ((b * p.T + j) * p.Hkv + hk) * HD4 + f % HD4;
+        if (f < RK * HD4) {
+          g_dv[ko] = sum;
+        } else {
+          g_dk[ko] = sum * p.scale;
+        }
       }
     }
   }

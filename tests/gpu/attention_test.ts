@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { acquireGpu, type Gpu, readback, run, tensor } from "../../lib/gpu/context.ts";
+import { acquireGpu, type Gpu, readback, run, type Tensor, tensor } from "../../lib/gpu/context.ts";
 import {
   attentionBackward,
   attentionForward,
   attentionKeysPerThread,
   type AttentionOptions,
+  attentionQuerySplits,
   attentionSavedSize,
 } from "../../lib/gpu/ops/attention.ts";
 import { attentionBackwardRef, attentionRef, type AttnDims } from "./attention_ref.ts";
@@ -34,6 +35,10 @@ function optsOf(gpu: Gpu, a: AttnDims): AttentionOptions {
     scale: a.scale,
     lengths: a.lens ? tensor(gpu, [a.B], Uint32Array.from(a.lens)) : undefined,
   };
+}
+
+function nanTensor(gpu: Gpu, n: number): Tensor {
+  return tensor(gpu, [n], new Float32Array(n).fill(NaN));
 }
 
 function name(a: AttnDims): string {
@@ -79,16 +84,25 @@ Deno.test("attention: GPU forward and backward match the float64 reference on aw
       const q = tensor(gpu, [nq], qh), k = tensor(gpu, [nk], kh), v = tensor(gpu, [nk], vh);
       const dout = tensor(gpu, [nq], doh);
       const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
-      const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
       const ref = attentionRef(qh, kh, vh, a);
       const gref = attentionBackwardRef(qh, kh, vh, doh, a);
-      // The dk/dv blocking GPUs use and the one CPU adapters use, whichever this adapter is.
-      const blockings = new Set([
-        attentionKeysPerThread(a.D, false),
-        attentionKeysPerThread(a.D, true),
-      ]);
-      for (const keysPerThread of blockings) {
-        const ob = { ...o, keysPerThread }, tag = `${name(a)} RK${keysPerThread}`;
+      // The dk/dv blockings GPUs and CPU adapters use, whichever this adapter is, each unsplit
+      // and split as GPUs split it, plus one more split count per case (2 to 64 ways: 32 to 1
+      // key blocks per workgroup, one or several reduction outputs per lane).
+      const blockings: [number, number][] = [];
+      for (
+        const rk of new Set([attentionKeysPerThread(a.D, false), attentionKeysPerThread(a.D, true)])
+      ) {
+        for (const s of new Set([1, attentionQuerySplits(false), attentionQuerySplits(true)])) {
+          blockings.push([rk, s]);
+        }
+      }
+      blockings.push([attentionKeysPerThread(a.D, false), [2, 4, 16, 32, 64][ci % 5]]);
+      for (const [keysPerThread, querySplits] of blockings) {
+        const ob = { ...o, keysPerThread, querySplits };
+        const tag = `${name(a)} RK${keysPerThread} S${querySplits}`;
+        // NaN-filled, so an element a blocking fails to write cannot pass on an earlier one's value.
+        const dq = nanTensor(gpu, nq), dk = nanTensor(gpu, nk), dv = nanTensor(gpu, nk);
         await run(gpu, (r) => {
           attentionForward(r, out, saved, q, k, v, ob);
           attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, ob);
@@ -127,45 +141,63 @@ Deno.test("attention: a long sequence with wide GQA groups (T 257, D 32, 4 query
     const q = tensor(gpu, [nq], qh), k = tensor(gpu, [nk], kh), v = tensor(gpu, [nk], vh);
     const dout = tensor(gpu, [nq], doh);
     const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
-    const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
-    await run(gpu, (r) => {
-      attentionForward(r, out, saved, q, k, v, o);
-      attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, o);
-    });
     const ref = attentionRef(qh, kh, vh, a);
     const gref = attentionBackwardRef(qh, kh, vh, doh, a);
-    assertClose("long out", await readback(gpu, out), ref.out, 2e-5, 1e-4);
-    assertClose("long dq", await readback(gpu, dq), gref.dq, 1e-4, 1e-3);
-    assertClose("long dk", await readback(gpu, dk), gref.dk, 1e-4, 1e-3);
-    assertClose("long dv", await readback(gpu, dv), gref.dv, 1e-4, 1e-3);
+    // This adapter's dk/dv kernel, and the GPUs' split one (4 workgroups per kv head here).
+    for (const querySplits of new Set([undefined, attentionQuerySplits(false)])) {
+      const ob = { ...o, querySplits }, tag = `long S${querySplits ?? "default"}`;
+      const dq = nanTensor(gpu, nq), dk = nanTensor(gpu, nk), dv = nanTensor(gpu, nk);
+      await run(gpu, (r) => {
+        attentionForward(r, out, saved, q, k, v, ob);
+        attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, ob);
+      });
+      assertClose(`${tag} out`, await readback(gpu, out), ref.out, 2e-5, 1e-4);
+      assertClose(`${tag} dq`, await readback(gpu, dq), gref.dq, 1e-4, 1e-3);
+      assertClose(`${tag} dk`, await readback(gpu, dk), gref.dk, 1e-4, 1e-3);
+      assertClose(`${tag} dv`, await readback(gpu, dv), gref.dv, 1e-4, 1e-3);
+    }
   } finally {
     gpu.device.destroy();
   }
 });
 
-Deno.test("attention: backward is bit-identical run to run (GQA reduction without atomics)", async () => {
+Deno.test("attention: backward is bit-identical run to run (GQA and query-split reductions without atomics)", async () => {
   const gpu = await acquireGpu();
   try {
-    const a = CASES[3];
+    // GQA with several workgroups per kv head and padded rows; dk/dv unsplit and split as GPUs
+    // split it. Each kernel's two runs find different values in the outputs (NaN, the other
+    // kernel's, its own), so one that read or skipped its outputs would differ.
+    const a: AttnDims = { ...CASES[3], T: 70, lens: [70, 45] };
     const nq = a.B * a.T * a.Hq * a.D, nk = a.B * a.T * a.Hkv * a.D;
     const o = optsOf(gpu, a);
     const q = tensor(gpu, [nq], randomF32(5, nq)), k = tensor(gpu, [nk], randomF32(6, nk));
     const v = tensor(gpu, [nk], randomF32(7, nk)), dout = tensor(gpu, [nq], randomF32(8, nq));
     const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
-    const results: Float32Array[][] = [];
+    const dq = nanTensor(gpu, nq), dk = nanTensor(gpu, nk), dv = nanTensor(gpu, nk);
+    const splits = [1, attentionQuerySplits(false)];
+    const results = new Map<number, Float32Array[][]>(splits.map((s) => [s, []]));
     for (let rep = 0; rep < 2; rep++) {
-      const dq = tensor(gpu, [nq]), dk = tensor(gpu, [nk]), dv = tensor(gpu, [nk]);
-      await run(gpu, (r) => {
-        attentionForward(r, out, saved, q, k, v, o);
-        attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, o);
-      });
-      results.push([await readback(gpu, dq), await readback(gpu, dk), await readback(gpu, dv)]);
+      for (const querySplits of rep ? splits.toReversed() : splits) {
+        const ob = { ...o, querySplits };
+        await run(gpu, (r) => {
+          attentionForward(r, out, saved, q, k, v, ob);
+          attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, ob);
+        });
+        results.get(querySplits)!.push([
+          await readback(gpu, dq),
+          await readback(gpu, dk),
+          await readback(gpu, dv),
+        ]);
+      }
     }
-    for (let t = 0; t < 3; t++) {
-      assert.deepEqual(
-        new Uint32Array(results[0][t].buffer),
-        new Uint32Array(results[1][t].buffer),
-      );
+    for (const [s, [first, second]] of results) {
+      for (let t = 0; t < 3; t++) {
+        assert.deepEqual(
+          new Uint32Array(first[t].buffer),
+          new Uint32Array(second[t].buffer),
+          `S${s} ${["dq", "dk", "dv"][t]} differs between runs`,
+        );
+      }
     }
   } finally {
     gpu.device.destroy();

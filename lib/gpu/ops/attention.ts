@@ -29,6 +29,11 @@ export interface AttentionOptions {
   lengths?: Tensor;
   /** Key rows per dk/dv thread (tests and benches; default `attentionKeysPerThread`). */
   keysPerThread?: number;
+  /**
+   * Threads sharing each dk/dv key block's queries, a divisor of 64; 1 runs the unsplit kernel
+   * (tests and benches; default `attentionQuerySplits`).
+   */
+  querySplits?: number;
 }
 
 /** Elements of the `saved` workspace the forward fills and the backward reads: 2 * B * Hq * T. */
@@ -51,25 +56,50 @@ export function attentionKeysPerThread(headDim: number, cpu = false): number {
   return Math.max(1, Math.min(4, Math.floor((cpu ? 128 : 32) / headDim)));
 }
 
-function source(headDim: number, entry: string, keysPerThread: number): KernelSpec {
+/**
+ * Threads per dk/dv key block, each taking every S-th query row. GPUs: 8, so the pass has 8x the
+ * threads of one per key block and its longest thread (the first key's, which every query sees)
+ * 1/8 of the serial loop (H200, B32 T256 Hq8 Hkv4 D32, whole backward: 5.22 ms unsplit, 3.21 /
+ * 3.11 / 3.22 ms with 4 / 8 / 16 splits; bench/gpu_attention.ts times them all).
+ * CPU adapters: 1, the unsplit kernel, as one thread per key block already fills a few cores
+ * (llvmpipe, B32 T256 Hq8 Hkv4 D32, whole backward: 205-245 ms unsplit, 575 ms with 8 splits).
+ */
+export function attentionQuerySplits(cpu = false): number {
+  return cpu ? 1 : 8;
+}
+
+/** The kernel of `entry` for a head size and dk/dv blocking (RK keys, S query splits). */
+function source(headDim: number, entry: string, rk: number, splits: number): KernelSpec {
   return {
     file: "attention.wgsl",
     entry,
     consts: {
       HD: headDim,
       R: attentionRowsPerThread(headDim),
-      RK: keysPerThread,
+      RK: rk,
+      S: splits,
     },
   };
 }
 
-/** The dk/dv blocking of a call: the option if given, else the adapter's default. */
-function keysPerThread(gpu: Gpu, o: AttentionOptions): number {
-  const rk = o.keysPerThread ?? attentionKeysPerThread(o.headDim, isCpuAdapter(gpu));
+/** A kernel that ignores RK and S, with the adapter's defaults: one pipeline per head size. */
+function plainSource(gpu: Gpu, headDim: number, entry: string): KernelSpec {
+  const cpu = isCpuAdapter(gpu);
+  return source(headDim, entry, attentionKeysPerThread(headDim, cpu), attentionQuerySplits(cpu));
+}
+
+/** The dk/dv blocking of a call: the options if given, else the adapter's defaults. */
+function dkvBlocking(gpu: Gpu, o: AttentionOptions): { rk: number; splits: number } {
+  const cpu = isCpuAdapter(gpu);
+  const rk = o.keysPerThread ?? attentionKeysPerThread(o.headDim, cpu);
   if (!Number.isInteger(rk) || rk < 1 || rk > 8) {
     throw new GpuError(`attention: keysPerThread must be an integer in [1, 8], got ${rk}`);
   }
-  return rk;
+  const splits = o.querySplits ?? attentionQuerySplits(cpu);
+  if (!Number.isInteger(splits) || splits < 1 || 64 % splits !== 0) {
+    throw new GpuError(`attention: querySplits must be a divisor of 64, got ${splits}`);
+  }
+  return { rk, splits };
 }
 
 function check(o: AttentionOptions): void {
@@ -143,11 +173,7 @@ export function attentionForward(
   expectSize("attentionForward", "v", v, nk);
   expectSize("attentionForward", "saved", saved, attentionSavedSize(o));
   checkLoops(r.gpu, o, false);
-  const pl = kernel(
-    r.gpu,
-    // RK is unused by the forward: the adapter's default keeps one forward pipeline per head size.
-    source(o.headDim, "attention_fwd", attentionKeysPerThread(o.headDim, isCpuAdapter(r.gpu))),
-  );
+  const pl = kernel(r.gpu, plainSource(r.gpu, o.headDim, "attention_fwd"));
   const lens = o.lengths?.buffer ?? q.buffer;
   r.dispatch(
     pl,
@@ -188,7 +214,7 @@ export function attentionBackward(
   expectSize("attentionBackward", "saved", saved, attentionSavedSize(o));
   checkLoops(r.gpu, o, true);
   const u = uniforms(o);
-  const rk = keysPerThread(r.gpu, o);
+  const { rk, splits } = dkvBlocking(r.gpu, o);
   const lens = o.lengths?.buffer ?? q.buffer;
   const rows = grid1d(o.batch * o.seqLen * o.qHeads, 64);
   const blocks = grid1d(
@@ -196,24 +222,30 @@ export function attentionBackward(
     64,
   );
   r.dispatch(
-    kernel(r.gpu, source(o.headDim, "attention_bwd_delta", rk)),
+    kernel(r.gpu, plainSource(r.gpu, o.headDim, "attention_bwd_delta")),
     u,
     [out.buffer, dout.buffer, saved.buffer],
     rows,
     "attention_bwd_delta",
   );
   r.dispatch(
-    kernel(r.gpu, source(o.headDim, "attention_bwd_dq", rk)),
+    kernel(r.gpu, plainSource(r.gpu, o.headDim, "attention_bwd_dq")),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dq.buffer],
     blocks,
     "attention_bwd_dq",
   );
+  const keyBlocks = Math.ceil(o.seqLen / rk);
+  // Split: one 64-lane workgroup per 64 / splits key blocks of one (batch, kv head).
+  const dkvThreads = splits === 1
+    ? o.batch * o.kvHeads * keyBlocks
+    : o.batch * o.kvHeads * Math.ceil(keyBlocks * splits / 64) * 64;
+  const entry = splits === 1 ? "attention_bwd_dkv" : "attention_bwd_dkv_split";
   r.dispatch(
-    kernel(r.gpu, source(o.headDim, "attention_bwd_dkv", rk)),
+    kernel(r.gpu, source(o.headDim, entry, rk, splits)),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dk.buffer, dv.buffer],
-    grid1d(o.batch * o.kvHeads * Math.ceil(o.seqLen / rk), 64),
-    "attention_bwd_dkv",
+    grid1d(dkvThreads, 64),
+    entry,
   );
 }
