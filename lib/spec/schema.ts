@@ -79,6 +79,10 @@ export const PretrainSchema = z.object({
       ctx.addIssue({ code: "custom", message: "expected mix shares with a positive sum, found 0" });
     }
   }),
+  // "all": questions in the corpus are phrased in sat's and the benchmark's templates (on
+  // training scenes), as a real base model has read the benchmark's way of asking but not its
+  // images; "own": sat's templates only, so benchmark phrasings are never seen in training.
+  phrasings: z.enum(["own", "all"]).default("all"),
 }).strict();
 
 /** Chat-formatted instruction tuning of the base model. */

@@ -6,7 +6,7 @@
  */
 import { contentHash, type Rng, rng } from "./rng.ts";
 import { imageBytes, renderScene, visibility } from "./render.ts";
-import { askQuestion, FAMILIES, type Family, type Question } from "./questions.ts";
+import { askQuestion, FAMILIES, type Family, type Phrasings, type Question } from "./questions.ts";
 import { makeTrace, type Trace } from "./traces.ts";
 import { type DataConfig, drawObjects, type Scene, validateDataConfig } from "./world.ts";
 
@@ -63,7 +63,7 @@ export function cvbench(data: DataConfig): Sample[] {
           throw new GenerationError(`no scene supports a cvbench ${family} question (item ${k})`);
         }
         const scene = generateScene(r, data);
-        const q = askQuestion(scene, family, r, "cvbench");
+        const q = askQuestion(scene, family, r, "cvbench", "own");
         if (!q) continue;
         out.push({
           ...q,
@@ -114,14 +114,19 @@ export function trainPool(seed: number, data: DataConfig, bench?: readonly Sampl
  * Training question number `index` of the pool: family uniform, scene uniform among those that
  * support it. Stateless in `index`, so a resumed job draws exactly the same samples. `stream`
  * names an independent sequence of questions (e.g. `pretrain`, `sft`); the default `sat` is the
- * one RL draws from.
+ * one RL draws from. `phrasings` widens the templates for the pretraining corpus only.
  */
-export function satSample(pool: TrainPool, index: number, stream = "sat"): Sample {
+export function satSample(
+  pool: TrainPool,
+  index: number,
+  stream = "sat",
+  phrasings: Phrasings = "own",
+): Sample {
   const r = rng(pool.seed, `${stream}/sample/${index}`);
   const family: Family = r.pick(FAMILIES);
   for (let attempt = 0; attempt < 1000; attempt++) {
     const s = r.int(pool.scenes.length);
-    const q = askQuestion(pool.scenes[s], family, r, "sat");
+    const q = askQuestion(pool.scenes[s], family, r, "sat", phrasings);
     if (q) {
       return {
         ...q,

@@ -29,6 +29,7 @@ export {
   type Family,
   formatChoices,
   LETTERS,
+  type Phrasings,
   type Question,
   questionText,
   type Split,

@@ -20,6 +20,12 @@ import {
 export const FAMILIES = ["relation_2d", "count_2d", "depth_3d", "distance_3d"] as const;
 export type Family = typeof FAMILIES[number];
 export type Split = "sat" | "cvbench";
+/**
+ * Which templates a `sat` question may be phrased in: its own (`own`), or its own and the
+ * benchmark's (`all`, for the pretraining corpus only: the "web" a base model read, where the
+ * benchmark's way of asking occurs but never its scenes). cvbench questions always use their own.
+ */
+export type Phrasings = "own" | "all";
 export const LETTERS = ["A", "B", "C", "D"] as const;
 
 /** What a question is about, in object indices: the ground the traces stand on. */
@@ -99,6 +105,16 @@ export const TEMPLATES = {
 /** Option texts that may appear in choices (besides object names and numbers). */
 export const RELATION_WORDS = ["left", "right", "above", "below"] as const;
 
+/** The templates a question of `split` draws from: `own` (its split's), plus `cv` under `all`. */
+function phrased(
+  split: Split,
+  phrasings: Phrasings,
+  own: readonly string[],
+  cv: readonly string[],
+): readonly string[] {
+  return split === "sat" && phrasings === "all" ? [...own, ...cv] : own;
+}
+
 function fill(t: string, names: Record<string, string>): string {
   return t.replace(/\{(\w)\}/g, (_, k: string) => names[k]);
 }
@@ -152,7 +168,7 @@ export function relationWord(a: SceneObject, b: SceneObject, axis: "x" | "y"): s
   return a.y < b.y ? "above" : "below";
 }
 
-function relation(scene: Scene, r: Rng, split: Split): Question | null {
+function relation(scene: Scene, r: Rng, split: Split, phrasings: Phrasings): Question | null {
   const objs = scene.objects;
   const axis: "x" | "y" = r.bool(0.5) ? "x" : "y";
   const ok = pairs(objs.length).filter(([a, b]) => separated(objs[a], objs[b], axis));
@@ -161,7 +177,12 @@ function relation(scene: Scene, r: Rng, split: Split): Question | null {
   const [lo, hi] = axis === "x" ? ["left", "right"] : ["above", "below"];
   const { choices, answer } = twoWay(lo, hi, relationWord(objs[a], objs[b], axis));
   const templates = split === "sat"
-    ? TEMPLATES.sat[axis === "x" ? "relation_x" : "relation_y"]
+    ? phrased(
+      split,
+      phrasings,
+      TEMPLATES.sat[axis === "x" ? "relation_x" : "relation_y"],
+      TEMPLATES.cvbench.relation,
+    )
     : TEMPLATES.cvbench.relation;
   const question = fill(r.pick(templates), { a: objectName(objs[a]), b: objectName(objs[b]) });
   return {
@@ -179,7 +200,7 @@ export function countNoun(attr: "shape" | "colour", value: string): string {
   return attr === "shape" ? `${value}s` : `${value} objects`;
 }
 
-function count(scene: Scene, r: Rng, split: Split): Question {
+function count(scene: Scene, r: Rng, split: Split, phrasings: Phrasings): Question {
   const objs = scene.objects;
   const attr: "shape" | "colour" = r.bool(0.5) ? "shape" : "colour";
   const present = (attr === "shape" ? SHAPES : COLOURS).filter((v: string) =>
@@ -198,7 +219,9 @@ function count(scene: Scene, r: Rng, split: Split): Question {
   const options = r.shuffle([truth, ...r.shuffle(pool).slice(0, 3)]);
   const choices = options.map(String);
   const answer = LETTERS[options.indexOf(truth)];
-  const templates = split === "sat" ? TEMPLATES.sat.count : TEMPLATES.cvbench.count;
+  const templates = split === "sat"
+    ? phrased(split, phrasings, TEMPLATES.sat.count, TEMPLATES.cvbench.count)
+    : TEMPLATES.cvbench.count;
   const question = fill(r.pick(templates), { n: countNoun(attr, value) });
   return {
     split,
@@ -210,7 +233,12 @@ function count(scene: Scene, r: Rng, split: Split): Question {
   };
 }
 
-function depth(scene: Scene, r: Rng, split: Split): Question | null {
+function depth(
+  scene: Scene,
+  r: Rng,
+  split: Split,
+  phrasings: Phrasings,
+): Question | null {
   const objs = scene.objects;
   const ok = pairs(objs.length).filter(([a, b]) =>
     a < b && Math.abs(objs[a].z - objs[b].z) >= MIN_DZ &&
@@ -225,9 +253,12 @@ function depth(scene: Scene, r: Rng, split: Split): Question | null {
     objectName(objs[b]),
     objectName(objs[aWins ? a : b]),
   );
+  // The benchmark only asks which is closer, so "farther" keeps sat's phrasings.
   const templates = split === "cvbench"
     ? TEMPLATES.cvbench.depth
-    : TEMPLATES.sat[want === "closer" ? "depth_closer" : "depth_farther"];
+    : want === "closer"
+    ? phrased(split, phrasings, TEMPLATES.sat.depth_closer, TEMPLATES.cvbench.depth)
+    : TEMPLATES.sat.depth_farther;
   const question = fill(r.pick(templates), { a: objectName(objs[a]), b: objectName(objs[b]) });
   return {
     split,
@@ -239,7 +270,12 @@ function depth(scene: Scene, r: Rng, split: Split): Question | null {
   };
 }
 
-function distance(scene: Scene, r: Rng, split: Split): Question | null {
+function distance(
+  scene: Scene,
+  r: Rng,
+  split: Split,
+  phrasings: Phrasings,
+): Question | null {
   const objs = scene.objects;
   const n = objs.length;
   const ok: [number, number, number][] = [];
@@ -269,7 +305,9 @@ function distance(scene: Scene, r: Rng, split: Split): Question | null {
   );
   const templates = split === "cvbench"
     ? TEMPLATES.cvbench.distance
-    : TEMPLATES.sat[want === "closer" ? "distance_closer" : "distance_farther"];
+    : want === "closer"
+    ? phrased(split, phrasings, TEMPLATES.sat.distance_closer, TEMPLATES.cvbench.distance)
+    : TEMPLATES.sat.distance_farther;
   const question = fill(r.pick(templates), {
     a: objectName(objs[a]),
     b: objectName(objs[b]),
@@ -286,15 +324,21 @@ function distance(scene: Scene, r: Rng, split: Split): Question | null {
 }
 
 /** A question of `family` about `scene`, or null when the scene cannot support one unambiguously. */
-export function askQuestion(scene: Scene, family: Family, r: Rng, split: Split): Question | null {
+export function askQuestion(
+  scene: Scene,
+  family: Family,
+  r: Rng,
+  split: Split,
+  phrasings: Phrasings,
+): Question | null {
   switch (family) {
     case "relation_2d":
-      return relation(scene, r, split);
+      return relation(scene, r, split, phrasings);
     case "count_2d":
-      return count(scene, r, split);
+      return count(scene, r, split, phrasings);
     case "depth_3d":
-      return depth(scene, r, split);
+      return depth(scene, r, split, phrasings);
     case "distance_3d":
-      return distance(scene, r, split);
+      return distance(scene, r, split, phrasings);
   }
 }

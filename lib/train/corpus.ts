@@ -20,6 +20,7 @@ import {
   DESCRIBE_REQUEST,
   describeScene,
   encode,
+  type Phrasings,
   poolScene,
   questionText,
   rng,
@@ -85,6 +86,7 @@ export function pretrainExample(
   errorRate: number,
   index: number,
   maxTokens: number,
+  phrasings: Phrasings,
 ): Example {
   const r = rng(pool.seed, `pretrain/doc/${index}`);
   const total = mix.describe + mix.direct + mix.trace;
@@ -94,7 +96,7 @@ export function pretrainExample(
     return sequence(image, "", describeScene(scene, r), SPECIAL.eos, true, "describe");
   }
   const kind = u < mix.describe + mix.direct ? "direct" : "trace";
-  const s = satSample(pool, index, "pretrain");
+  const s = satSample(pool, index, "pretrain", phrasings);
   const completion = kind === "direct"
     ? answerCompletion(s.answer)
     : thinkCompletion(sampleTrace(s, pool.seed, errorRate).text, s.answer);

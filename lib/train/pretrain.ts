@@ -19,7 +19,8 @@ export async function runPretrain(ctx: JobContext, options: TrainerOptions): Pro
     hp,
     config,
     initial: () => Promise.resolve(initParams(config, seed)),
-    example: (i) => pretrainExample(pool, hp.mix, data.trace_error_rate, i, maxTokens),
+    example: (i) =>
+      pretrainExample(pool, hp.mix, data.trace_error_rate, i, maxTokens, hp.phrasings),
     style: { template: "r1_zero", reasoning: true },
     options,
   });

@@ -3,7 +3,7 @@
  * every default; these readers only check types and ranges, naming the key on failure.
  */
 import type { ConfigValue, JobConfig } from "../spec/types.ts";
-import type { DataConfig } from "../tasks/mod.ts";
+import type { DataConfig, Phrasings } from "../tasks/mod.ts";
 import type { ModelSection } from "../model/config.ts";
 import type { LrSchedule } from "./schedule.ts";
 
@@ -23,9 +23,10 @@ export interface SupervisedSection extends LrSchedule {
   grad_clip: number;
 }
 
-/** `pretrain`: plus the corpus mix. */
+/** `pretrain`: plus the corpus mix and which question phrasings it uses. */
 export interface PretrainSection extends SupervisedSection {
   mix: { describe: number; direct: number; trace: number };
+  phrasings: Phrasings;
 }
 
 /** `sft`: plus whether targets include reasoning traces. */
@@ -137,7 +138,8 @@ export function readPretrain(c: JobConfig): PretrainSection {
   if (!(mix.describe + mix.direct + mix.trace > 0)) {
     throw new TrainConfigError("pretrain.mix shares must not all be 0");
   }
-  return { ...supervised(o, "pretrain"), mix };
+  const phrasings = oneOf(o, "phrasings", "pretrain", ["own", "all"] as const);
+  return { ...supervised(o, "pretrain"), mix, phrasings };
 }
 
 /** `job.config.instruct`. */

@@ -57,7 +57,8 @@ Deno.test("questions: every sat and cvbench answer agrees with the scene geometr
   const bench = cvbench(DATA);
   const pool = trainPool(0, DATA, bench);
   const sat = Array.from({ length: 1000 }, (_, i) => satSample(pool, i));
-  for (const s of [...bench, ...sat]) {
+  const all = Array.from({ length: 1000 }, (_, i) => satSample(pool, i, "pretrain", "all"));
+  for (const s of [...bench, ...sat, ...all]) {
     assert.equal(answerText(s), expected(s), `${s.id}: ${s.question} ${s.choices}`);
   }
 });
@@ -77,18 +78,47 @@ Deno.test("questions: cvbench has bench_per_family per family; answers spread ov
   }
 });
 
+const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** One pattern per cvbench template, keyed by family. */
+const cvPatterns = Object.fromEntries(
+  Object.entries(TEMPLATES.cvbench).map((
+    [k, ts],
+  ) => [k, ts.map((t) => new RegExp(`^${esc(t).replace(/\\\{\w\\\}/g, ".+")}$`))]),
+);
+
+Deno.test("questions: under phrasings 'all', every family's cvbench phrasing occurs in sat questions", () => {
+  const pool = trainPool(1, DATA);
+  const qs = Array.from({ length: 2000 }, (_, i) => satSample(pool, i, "pretrain", "all"));
+  const family = {
+    relation: "relation_2d",
+    count: "count_2d",
+    depth: "depth_3d",
+    distance: "distance_3d",
+  };
+  for (const [k, ps] of Object.entries(cvPatterns)) {
+    const of = qs.filter((s) => s.family === family[k as keyof typeof family]);
+    const hits = of.filter((s) => ps.some((p) => p.test(s.question))).length;
+    // One of 2 to 5 templates per meaning: at least 10% of a family, and never all of it.
+    assert.ok(
+      hits >= 0.1 * of.length && hits < of.length,
+      `${k}: ${hits}/${of.length} cvbench-phrased`,
+    );
+    assert.ok(of.every((s) => s.split === "sat"));
+  }
+});
+
 Deno.test("questions: cvbench phrasings never occur in sat questions", () => {
   const pool = trainPool(1, DATA);
   const satTexts = new Set(Array.from({ length: 2000 }, (_, i) => satSample(pool, i).question));
-  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const cvPatterns = Object.values(TEMPLATES.cvbench).flat().map((t) =>
-    new RegExp(`^${esc(t).replace(/\\\{\w\\\}/g, ".+")}$`)
-  );
   for (const q of satTexts) {
-    for (const p of cvPatterns) assert.ok(!p.test(q), `sat question "${q}" matches ${p}`);
+    for (const p of Object.values(cvPatterns).flat()) {
+      assert.ok(!p.test(q), `sat question "${q}" matches ${p}`);
+    }
   }
   // The patterns do match cvbench questions (so the check above can fail).
-  for (const s of cvbench(DATA)) assert.ok(cvPatterns.some((p) => p.test(s.question)), s.question);
+  for (const s of cvbench(DATA)) {
+    assert.ok(Object.values(cvPatterns).flat().some((p) => p.test(s.question)), s.question);
+  }
   // And sat uses several phrasings per family.
   assert.ok(new Set([...satTexts].map((q) => q.split(" ").slice(0, 3).join(" "))).size >= 10);
 });

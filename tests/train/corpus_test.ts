@@ -11,25 +11,35 @@ const trained = (ex: { tokens: number[]; loss: number[] }) =>
 Deno.test("corpus: pretraining mix follows the configured shares and is deterministic", () => {
   const n = 2000;
   const kinds = { describe: 0, direct: 0, trace: 0 } as Record<string, number>;
-  for (let i = 0; i < n; i++) kinds[pretrainExample(pool, MIX, 0.2, i, 145).kind]++;
+  for (let i = 0; i < n; i++) kinds[pretrainExample(pool, MIX, 0.2, i, 145, "all").kind]++;
   // Binomial sd at n=2000 is about 0.011; allow 4 sd.
   for (const k of ["describe", "direct", "trace"] as const) {
     assert.ok(Math.abs(kinds[k] / n - MIX[k]) < 0.045, `${k}: ${kinds[k]}/${n}`);
   }
   assert.deepEqual(
-    pretrainExample(pool, MIX, 0.2, 7, 145),
-    pretrainExample(pool, MIX, 0.2, 7, 145),
+    pretrainExample(pool, MIX, 0.2, 7, 145, "all"),
+    pretrainExample(pool, MIX, 0.2, 7, 145, "all"),
   );
   const only = { describe: 0, direct: 0, trace: 1 };
   assert.ok(
-    Array.from({ length: 50 }, (_, i) => pretrainExample(pool, only, 0.2, i, 145))
+    Array.from({ length: 50 }, (_, i) => pretrainExample(pool, only, 0.2, i, 145, "all"))
       .every((e) => e.kind === "trace"),
   );
 });
 
+Deno.test("corpus: benchmark phrasings reach pretraining under 'all' and never under 'own'", () => {
+  const only = { describe: 0, direct: 1, trace: 0 };
+  const cv = /considering the relative positions of the|are in the image \?/;
+  const texts = (p: "own" | "all") =>
+    Array.from({ length: 400 }, (_, i) => decode(pretrainExample(pool, only, 0, i, 145, p).tokens));
+  const all = texts("all").filter((t) => cv.test(t)).length;
+  assert.ok(all >= 10, `only ${all}/400 documents ask in cvbench's phrasing`);
+  assert.equal(texts("own").filter((t) => cv.test(t)).length, 0);
+});
+
 Deno.test("corpus: document formats and loss masks", () => {
   for (let i = 0; i < 300; i++) {
-    const ex = pretrainExample(pool, MIX, 0.2, i, 145);
+    const ex = pretrainExample(pool, MIX, 0.2, i, 145, "all");
     assert.equal(ex.tokens[0], SPECIAL.bos);
     assert.equal(ex.loss[0], 0);
     assert.ok(ex.loss.slice(1).every((x) => x === 1), "pretraining predicts every token");
@@ -54,7 +64,7 @@ Deno.test("corpus: document formats and loss masks", () => {
     assert.equal(ex.tokens[ex.tokens.length - 1], SPECIAL.im_end);
     const t = trained(ex);
     if (ex.kind === "chat_answer") assert.match(t, /^<answer> [A-D] <\/answer> <\|im_end\|>$/);
-    else assert.match(t, /(objects . from left to right : .*|the \w+ \w+ is .*) <\|im_end\|>$/);
+    else assert.match(t, /(objects : .*|the \w+ \w+ is .*) <\|im_end\|>$/);
   }
   const r1 = { template: "r1_zero" as const, reasoning: true };
   const chat = { template: "chat" as const, reasoning: true };
@@ -69,7 +79,7 @@ Deno.test("corpus: document formats and loss masks", () => {
 });
 
 Deno.test("corpus: packBatch shifts targets, masks padding and truncates", () => {
-  const exs = [0, 1, 2].map((i) => pretrainExample(pool, MIX, 0.2, i, 145));
+  const exs = [0, 1, 2].map((i) => pretrainExample(pool, MIX, 0.2, i, 145, "all"));
   const T = 40;
   const { batch, textTokens, truncated } = packBatch(exs, T, DATA.image_size);
   assert.equal(batch.tokens.length, 3 * T);

@@ -59,6 +59,7 @@ export const LEARNING_CONFIG: JobConfig = {
     steps: 600,
     batch_size: 16,
     mix: { describe: 0.3, direct: 0.7, trace: 0 },
+    phrasings: "all",
   },
   sft: { ...SUP, lr: 2e-3, warmup_steps: 5, steps: 150, batch_size: 16, traces: false },
 };
@@ -129,7 +130,7 @@ async function imageGap(gpu: Gpu, dir: string): Promise<{ own: number; other: nu
     const held = trainPool(1, { ...data, train_scenes: 200 });
     const only = { describe: 1, direct: 0, trace: 0 };
     const B = 32, T = 64, V = state.config.vocab_size;
-    const exs = Array.from({ length: B }, (_, i) => pretrainExample(held, only, 0, i, 145));
+    const exs = Array.from({ length: B }, (_, i) => pretrainExample(held, only, 0, i, 145, "all"));
     const { batch } = packBatch(exs, T, data.image_size);
     const other = nextSceneImages(batch.images!, B);
     const nll = async (images: Float32Array) => {
@@ -169,6 +170,7 @@ Deno.test({
           steps: 400,
           lr: 3e-3,
           mix: { describe: 1, direct: 0, trace: 0 },
+          phrasings: "all",
         },
       } as JobConfig;
       const dir = await Deno.makeTempDir();

@@ -31,7 +31,7 @@ const CONFIG: JobConfig = {
     bench_per_family: 5,
     trace_error_rate: 0.2,
   },
-  pretrain: { ...HP, mix: { describe: 0.3, direct: 0.4, trace: 0.3 } },
+  pretrain: { ...HP, mix: { describe: 0.3, direct: 0.4, trace: 0.3 }, phrasings: "all" },
   instruct: HP,
   sft: { ...HP, traces: true },
 };
