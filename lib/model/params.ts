@@ -5,6 +5,7 @@
  */
 import { type ModelConfig, patchDim } from "./config.ts";
 import { imageTokens } from "./config.ts";
+import { splitmix32, xoshiro128ss } from "../util/xoshiro.ts";
 
 /** How a parameter starts; `grid2d` is the image-patch position table's 2D sin-cos code. */
 export type InitKind = "normal" | "zeros" | "ones" | "grid2d";
@@ -156,24 +157,10 @@ function fnv1a(s: string): number {
 /** A seeded xoshiro128** stream returning uniforms in (0, 1). */
 export function uniformStream(seed: number, salt: number): () => number {
   // SplitMix32 expands (seed, salt) into the four state words so nearby seeds diverge at once.
-  let x = (seed ^ Math.imul(salt, 0x9e3779b9)) >>> 0;
-  const mix = () => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = mix(), b = mix(), c = mix(), d = mix();
+  const mix = splitmix32(seed ^ Math.imul(salt, 0x9e3779b9));
+  const s = new Uint32Array([mix(), mix(), mix(), mix()]);
   return () => {
-    const r = Math.imul((Math.imul(b, 5) << 7) | (Math.imul(b, 5) >>> 25), 9) >>> 0;
-    const t = (b << 9) >>> 0;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c = (c ^ t) >>> 0;
-    d = ((d << 11) | (d >>> 21)) >>> 0;
+    const r = xoshiro128ss(s);
     return ((r >>> 8) + 0.5) / 16777216;
   };
 }

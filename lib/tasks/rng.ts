@@ -3,6 +3,7 @@
  * over (seed, stream). Independent streams come from distinct stream names, so a generator can be
  * re-created for any (seed, stream) without replaying others — the basis of bit-exact resumes.
  */
+import { xoshiro128ss } from "../util/xoshiro.ts";
 
 /** A seeded generator; every draw advances its 128-bit state. */
 export interface Rng {
@@ -78,18 +79,7 @@ export function rng(seed: number, stream: string | number): Rng {
 export function rngFromState(state: Uint32Array): Rng {
   if (state.length !== 4) throw new RangeError(`rng state must have 4 words, got ${state.length}`);
   const s = Uint32Array.from(state);
-  const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
-  const u32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return result;
-  };
+  const u32 = (): number => xoshiro128ss(s);
   const float = () => u32() / 4294967296;
   const int = (n: number): number => {
     if (!Number.isInteger(n) || n <= 0 || n > 4294967296) {
