@@ -127,7 +127,7 @@ Deno.test("attention: a long sequence with wide GQA groups (T 257, D 32, 4 query
   try {
     const a: AttnDims = {
       B: 1,
-      T: 256,
+      T: 257,
       Hq: 4,
       Hkv: 1,
       D: 32,
