@@ -45,7 +45,7 @@ function colourBatch(seed: number, n: number) {
   };
 }
 
-/** A batch whose prediction target is the last position of each sequence. */
+/** A batch whose prediction target is the one position of each sequence its mask marks. */
 type ReadingBatch = ReturnType<typeof colourBatch>;
 
 /** What an image-reading run scored on its held-out batch. */
@@ -62,7 +62,8 @@ interface Reading {
 
 /**
  * Train a fresh `tiny` model for `steps` batches of `batchSize` from `makeBatch`, then answer `n`
- * held-out sequences by the highest logit among `candidates` at each sequence's last position.
+ * held-out sequences by the highest logit among `candidates` at each sequence's answer position
+ * (the one its mask marks).
  */
 async function imageReading(
   makeBatch: (seed: number, n: number) => ReadingBatch,
@@ -80,12 +81,15 @@ async function imageReading(
       });
     }
     const { n, candidates } = opts, held = makeBatch(1_000_000, n), V = cfg.vocab_size;
-    const last = (b: number) => b * held.seq + held.seq - 1;
-    const target = Array.from({ length: n }, (_, b) => held.targets[last(b)]);
+    const answerAt = (b: number) => {
+      for (let t = 0; t < held.seq; t++) if (held.mask[b * held.seq + t]) return b * held.seq + t;
+      throw new Error(`held-out sequence ${b} marks no answer`);
+    };
+    const target = Array.from({ length: n }, (_, b) => held.targets[answerAt(b)]);
     const correct = async (images: Float32Array) => {
       const logits = await forwardLogits(model, { ...held, images });
       return target.filter((t, b) => {
-        const row = last(b) * V;
+        const row = answerAt(b) * V;
         let best = candidates[0];
         for (const id of candidates) if (logits[row + id] > logits[row + best]) best = id;
         return best === t;
@@ -129,10 +133,11 @@ Deno.test({
  * (exact one-sided binomial test), and its answers follow the image.
  *
  * This binds a name to a position, the step relation questions rest on. On the software adapter
- * this run reads 59/200 (best blind rule 31/200, P = 4e-7; 26/200 with another scene's image). A
- * probe of the same task on another data stream read 18/200 after 300 steps (23/200 after 1,000)
- * with the position table initialised N(0, 0.02²) and 6-pixel patches, 39/200 with the 2D sin-cos
- * start, and 83/200 with 4-pixel patches as well: why `tiny` uses both.
+ * this run reads 52/200 (best blind rule 31/200, P = 9.0e-5, just inside the 1e-4 bound; 14/200 with
+ * another scene's image; 59/200 in an earlier version). A probe of the same task on another data
+ * stream read 18/200 after 300 steps (23/200 after 1,000) with the position table initialised
+ * N(0, 0.02²) and 6-pixel patches, 39/200 with the 2D sin-cos start, and 83/200 with 4-pixel
+ * patches as well: why `tiny` uses both.
  */
 const T = 3;
 
@@ -159,6 +164,64 @@ Deno.test({
   fn: async () => {
     const { n, k, kOther, blind, p } = await imageReading(positionBatch, {
       steps: 300,
+      batchSize: 32,
+      n: 200,
+      candidates: Array.from({ length: 10 }, (_, i) => tokenId(String(i))),
+    });
+    console.log(
+      `held-out x-level accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
+        p.toExponential(2)
+      }; with another scene's image ${kOther}/${n}`,
+    );
+    assert.ok(p < 1e-4, `x level at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
+    assert.ok(kOther < k - 20, `answers do not follow the image: ${kOther} vs ${k}`);
+  },
+});
+
+/** Filler tokens before the name in `shiftedPositionBatch`: between 0 and this many. */
+const MAX_FILLER = 60;
+
+/**
+ * `positionBatch` with 0..MAX_FILLER copies of "the" between `<bos>` and the name, drawn per
+ * example, so the name and the answer sit at a different position in every sequence.
+ */
+function shiftedPositionBatch(seed: number, n: number) {
+  const r = rng(seed, "vision-position-shifted");
+  const T = 3 + MAX_FILLER;
+  const images = new Float32Array(n * PIXELS);
+  const tokens = new Int32Array(n * T).fill(tokenId("the"));
+  const targets = new Int32Array(n * T), mask = new Float32Array(n * T);
+  for (let b = 0; b < n; b++) {
+    const scene = drawObjects(r, { min_objects: 2, max_objects: 2 });
+    images.set(renderScene(scene, SIZE), b * PIXELS);
+    const o = scene.objects[r.int(2)];
+    const k = r.int(MAX_FILLER + 1);
+    tokens[b * T] = SPECIAL.bos;
+    tokens[b * T + 1 + k] = tokenId(o.colour);
+    tokens[b * T + 2 + k] = tokenId(o.shape);
+    targets[b * T + 2 + k] = tokenId(String(xLevel(o)));
+    mask[b * T + 2 + k] = 1;
+  }
+  return { batch: n, seq: T, images, tokens, targets, mask };
+}
+
+/**
+ * The same lookup when the name's position varies: what the pretraining corpus asks of the model
+ * for every image-grounded token. It does NOT pass yet, so it runs only with ZEROGRID_SLOW_TESTS=1:
+ * on the software adapter (2026-12-04) this run scores 23/200, the same with another scene's image
+ * (best image-blind rule 30/200; a probe on another stream: 14/200 after 600 steps, 23/200 after
+ * 2,000, one constant answer), while the same task at any fixed position learns (60 fillers before
+ * the name: 84/200; 30 before and 30 after the answer: 65/200). RoPE's base (10^4, 10^6, 10^12) and
+ * head size 32 do not change it, nor does varying the position only between batches (README, "Why
+ * relation questions stay at chance, so far").
+ */
+Deno.test({
+  name: "vision learning: the tiny VLM reads a named object's x level wherever the name sits",
+  ignore: Deno.env.get("ZEROGRID_SLOW_TESTS") !== "1",
+  sanitizeResources: false,
+  fn: async () => {
+    const { n, k, kOther, blind, p } = await imageReading(shiftedPositionBatch, {
+      steps: 600,
       batchSize: 32,
       n: 200,
       candidates: Array.from({ length: 10 }, (_, i) => tokenId(String(i))),
