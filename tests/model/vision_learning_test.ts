@@ -139,71 +139,55 @@ Deno.test({
  * N(0, 0.02²) and 6-pixel patches, 39/200 with the 2D sin-cos start, and 83/200 with 4-pixel
  * patches as well: why `tiny` uses both.
  */
-const T = 3;
+/**
+ * Batches of `n` two-object scenes from stream `seed`; the target is the x-level digit of the
+ * object named by `<bos> colour shape`, with 0..maxFiller copies of "the" (drawn per example)
+ * between `<bos>` and the name, so with maxFiller > 0 every sequence has its answer elsewhere.
+ */
+function positionBatches(maxFiller: number) {
+  return (seed: number, n: number) => {
+    const r = rng(seed, maxFiller ? "vision-position-shifted" : "vision-position");
+    const T = 3 + maxFiller;
+    const images = new Float32Array(n * PIXELS);
+    const tokens = new Int32Array(n * T).fill(tokenId("the"));
+    const targets = new Int32Array(n * T), mask = new Float32Array(n * T);
+    for (let b = 0; b < n; b++) {
+      const scene = drawObjects(r, { min_objects: 2, max_objects: 2 });
+      images.set(renderScene(scene, SIZE), b * PIXELS);
+      const o = scene.objects[r.int(2)];
+      const k = maxFiller ? r.int(maxFiller + 1) : 0;
+      tokens[b * T] = SPECIAL.bos;
+      tokens[b * T + 1 + k] = tokenId(o.colour);
+      tokens[b * T + 2 + k] = tokenId(o.shape);
+      targets[b * T + 2 + k] = tokenId(String(xLevel(o)));
+      mask[b * T + 2 + k] = 1;
+    }
+    return { batch: n, seq: T, images, tokens, targets, mask };
+  };
+}
 
-/** `n` two-object scenes from stream `seed`; the target is the named object's x-level digit. */
-function positionBatch(seed: number, n: number) {
-  const r = rng(seed, "vision-position");
-  const images = new Float32Array(n * PIXELS);
-  const tokens = new Int32Array(n * T), targets = new Int32Array(n * T);
-  const mask = new Float32Array(n * T);
-  for (let b = 0; b < n; b++) {
-    const scene = drawObjects(r, { min_objects: 2, max_objects: 2 });
-    images.set(renderScene(scene, SIZE), b * PIXELS);
-    const o = scene.objects[r.int(2)];
-    tokens.set([SPECIAL.bos, tokenId(o.colour), tokenId(o.shape)], b * T);
-    targets[b * T + T - 1] = tokenId(String(xLevel(o)));
-    mask[b * T + T - 1] = 1;
-  }
-  return { batch: n, seq: T, images, tokens, targets, mask };
+/** Train on `positionBatches(maxFiller)` for `steps` and require image-grounded reading. */
+async function assertReadsPositions(maxFiller: number, steps: number): Promise<void> {
+  const { n, k, kOther, blind, p } = await imageReading(positionBatches(maxFiller), {
+    steps,
+    batchSize: 32,
+    n: 200,
+    candidates: Array.from({ length: 10 }, (_, i) => tokenId(String(i))),
+  });
+  console.log(
+    `held-out x-level accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
+      p.toExponential(2)
+    }; with another scene's image ${kOther}/${n}`,
+  );
+  assert.ok(p < 1e-4, `x level at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
+  assert.ok(kOther < k - 20, `answers do not follow the image: ${kOther} vs ${k}`);
 }
 
 Deno.test({
   name: "vision learning: the tiny VLM reads the x level of a named object in a two-object scene",
   sanitizeResources: false,
-  fn: async () => {
-    const { n, k, kOther, blind, p } = await imageReading(positionBatch, {
-      steps: 300,
-      batchSize: 32,
-      n: 200,
-      candidates: Array.from({ length: 10 }, (_, i) => tokenId(String(i))),
-    });
-    console.log(
-      `held-out x-level accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
-        p.toExponential(2)
-      }; with another scene's image ${kOther}/${n}`,
-    );
-    assert.ok(p < 1e-4, `x level at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
-    assert.ok(kOther < k - 20, `answers do not follow the image: ${kOther} vs ${k}`);
-  },
+  fn: () => assertReadsPositions(0, 300),
 });
-
-/** Filler tokens before the name in `shiftedPositionBatch`: between 0 and this many. */
-const MAX_FILLER = 60;
-
-/**
- * `positionBatch` with 0..MAX_FILLER copies of "the" between `<bos>` and the name, drawn per
- * example, so the name and the answer sit at a different position in every sequence.
- */
-function shiftedPositionBatch(seed: number, n: number) {
-  const r = rng(seed, "vision-position-shifted");
-  const T = 3 + MAX_FILLER;
-  const images = new Float32Array(n * PIXELS);
-  const tokens = new Int32Array(n * T).fill(tokenId("the"));
-  const targets = new Int32Array(n * T), mask = new Float32Array(n * T);
-  for (let b = 0; b < n; b++) {
-    const scene = drawObjects(r, { min_objects: 2, max_objects: 2 });
-    images.set(renderScene(scene, SIZE), b * PIXELS);
-    const o = scene.objects[r.int(2)];
-    const k = r.int(MAX_FILLER + 1);
-    tokens[b * T] = SPECIAL.bos;
-    tokens[b * T + 1 + k] = tokenId(o.colour);
-    tokens[b * T + 2 + k] = tokenId(o.shape);
-    targets[b * T + 2 + k] = tokenId(String(xLevel(o)));
-    mask[b * T + 2 + k] = 1;
-  }
-  return { batch: n, seq: T, images, tokens, targets, mask };
-}
 
 /**
  * The same lookup when the name's position varies: what the pretraining corpus asks of the model
@@ -219,19 +203,5 @@ Deno.test({
   name: "vision learning: the tiny VLM reads a named object's x level wherever the name sits",
   ignore: Deno.env.get("ZEROGRID_SLOW_TESTS") !== "1",
   sanitizeResources: false,
-  fn: async () => {
-    const { n, k, kOther, blind, p } = await imageReading(shiftedPositionBatch, {
-      steps: 600,
-      batchSize: 32,
-      n: 200,
-      candidates: Array.from({ length: 10 }, (_, i) => tokenId(String(i))),
-    });
-    console.log(
-      `held-out x-level accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
-        p.toExponential(2)
-      }; with another scene's image ${kOther}/${n}`,
-    );
-    assert.ok(p < 1e-4, `x level at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
-    assert.ok(kOther < k - 20, `answers do not follow the image: ${kOther} vs ${k}`);
-  },
+  fn: () => assertReadsPositions(60, 600),
 });
