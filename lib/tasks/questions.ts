@@ -105,14 +105,19 @@ export const TEMPLATES = {
 /** Option texts that may appear in choices (besides object names and numbers). */
 export const RELATION_WORDS = ["left", "right", "above", "below"] as const;
 
-/** The templates a question of `split` draws from: `own` (its split's), plus `cv` under `all`. */
+/**
+ * The templates a question draws from, given sat's (`sat`) and the benchmark's (`cv`) for its
+ * meaning: a cvbench question the benchmark's, a sat question sat's, plus the benchmark's under
+ * `all`.
+ */
 function phrased(
   split: Split,
   phrasings: Phrasings,
-  own: readonly string[],
+  sat: readonly string[],
   cv: readonly string[],
 ): readonly string[] {
-  return split === "sat" && phrasings === "all" ? [...own, ...cv] : own;
+  if (split === "cvbench") return cv;
+  return phrasings === "all" ? [...sat, ...cv] : sat;
 }
 
 function fill(t: string, names: Record<string, string>): string {
@@ -176,14 +181,12 @@ function relation(scene: Scene, r: Rng, split: Split, phrasings: Phrasings): Que
   const [a, b] = r.pick(ok);
   const [lo, hi] = axis === "x" ? ["left", "right"] : ["above", "below"];
   const { choices, answer } = twoWay(lo, hi, relationWord(objs[a], objs[b], axis));
-  const templates = split === "sat"
-    ? phrased(
-      split,
-      phrasings,
-      TEMPLATES.sat[axis === "x" ? "relation_x" : "relation_y"],
-      TEMPLATES.cvbench.relation,
-    )
-    : TEMPLATES.cvbench.relation;
+  const templates = phrased(
+    split,
+    phrasings,
+    TEMPLATES.sat[axis === "x" ? "relation_x" : "relation_y"],
+    TEMPLATES.cvbench.relation,
+  );
   const question = fill(r.pick(templates), { a: objectName(objs[a]), b: objectName(objs[b]) });
   return {
     split,
@@ -219,9 +222,7 @@ function count(scene: Scene, r: Rng, split: Split, phrasings: Phrasings): Questi
   const options = r.shuffle([truth, ...r.shuffle(pool).slice(0, 3)]);
   const choices = options.map(String);
   const answer = LETTERS[options.indexOf(truth)];
-  const templates = split === "sat"
-    ? phrased(split, phrasings, TEMPLATES.sat.count, TEMPLATES.cvbench.count)
-    : TEMPLATES.cvbench.count;
+  const templates = phrased(split, phrasings, TEMPLATES.sat.count, TEMPLATES.cvbench.count);
   const question = fill(r.pick(templates), { n: countNoun(attr, value) });
   return {
     split,
@@ -253,10 +254,9 @@ function depth(
     objectName(objs[b]),
     objectName(objs[aWins ? a : b]),
   );
-  // The benchmark only asks which is closer, so "farther" keeps sat's phrasings.
-  const templates = split === "cvbench"
-    ? TEMPLATES.cvbench.depth
-    : want === "closer"
+  // The benchmark only asks which is closer (`want` is "farther" for sat alone), so "farther"
+  // keeps sat's phrasings.
+  const templates = want === "closer"
     ? phrased(split, phrasings, TEMPLATES.sat.depth_closer, TEMPLATES.cvbench.depth)
     : TEMPLATES.sat.depth_farther;
   const question = fill(r.pick(templates), { a: objectName(objs[a]), b: objectName(objs[b]) });
@@ -303,9 +303,7 @@ function distance(
     objectName(objs[b]),
     objectName(objs[aWins ? a : b]),
   );
-  const templates = split === "cvbench"
-    ? TEMPLATES.cvbench.distance
-    : want === "closer"
+  const templates = want === "closer"
     ? phrased(split, phrasings, TEMPLATES.sat.distance_closer, TEMPLATES.cvbench.distance)
     : TEMPLATES.sat.distance_farther;
   const question = fill(r.pick(templates), {
