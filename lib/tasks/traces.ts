@@ -181,7 +181,7 @@ export function makeTrace(q: Question, scene: Scene, r: Rng, errorRate: number):
 
 /**
  * A description of the scene for the pretraining and instruct corpora: half of them list the
- * objects left to right with their digit levels, half state pairwise relations.
+ * objects (in random order) with their digit levels, half state pairwise relations.
  */
 export function describeScene(scene: Scene, r: Rng): string {
   return (r.bool(0.5) && relationCaption(scene, r)) || listScene(scene, r);
