@@ -85,11 +85,12 @@ async function imageReading(
       for (let t = 0; t < held.seq; t++) if (held.mask[b * held.seq + t]) return b * held.seq + t;
       throw new Error(`held-out sequence ${b} marks no answer`);
     };
-    const target = Array.from({ length: n }, (_, b) => held.targets[answerAt(b)]);
+    const at = Array.from({ length: n }, (_, b) => answerAt(b));
+    const target = at.map((i) => held.targets[i]);
     const correct = async (images: Float32Array) => {
       const logits = await forwardLogits(model, { ...held, images });
       return target.filter((t, b) => {
-        const row = answerAt(b) * V;
+        const row = at[b] * V;
         let best = candidates[0];
         for (const id of candidates) if (logits[row + id] > logits[row + best]) best = id;
         return best === t;
