@@ -56,6 +56,16 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
 }
 
+/**
+ * The adapter as results record it. Mesa's GL (llvmpipe) and Vulkan (lavapipe) software adapters
+ * share one description, so a backend forced through DENO_WEBGPU_BACKEND is named too.
+ */
+function describeAdapter(adapter: GPUAdapter): string {
+  const name = adapter.info.description || `${adapter.info.vendor} ${adapter.info.device}`;
+  const backend = Deno.env.get("DENO_WEBGPU_BACKEND");
+  return backend ? `${name} [${backend}]` : name;
+}
+
 /** Get a device with the adapter's real limits (not the defaults), preferring a fast adapter. */
 export async function acquireGpu(opts: AcquireOptions = {}): Promise<Gpu> {
   if (!("gpu" in navigator) || !navigator.gpu) {
@@ -108,7 +118,7 @@ export async function acquireGpu(opts: AcquireOptions = {}): Promise<Gpu> {
   });
   const gpu: Gpu = {
     device,
-    adapter: adapter.info.description || `${adapter.info.vendor} ${adapter.info.device}`,
+    adapter: describeAdapter(adapter),
     isFallback: adapter.info.isFallbackAdapter ?? false,
     hasTimestamps: features.includes("timestamp-query"),
     pipelines: new Map(),
