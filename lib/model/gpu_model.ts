@@ -308,6 +308,25 @@ function prefixKernel(
   );
 }
 
+/** x[b, p, :] += table[p, :] for every image b of the batch (x is [B*P, d], table [P, d]). */
+function posAdd(
+  r: Recorder,
+  x: Tensor,
+  table: Tensor,
+  B: number,
+  P: number,
+  d: number,
+  label: string,
+) {
+  r.dispatch(
+    kernel(r.gpu, { file: "model_pos.wgsl", entry: "pos_add" }),
+    uniforms([B * P * d, P * d, 0, 0]),
+    [x.buffer, table.buffer],
+    grid1d(B * P * d, 256),
+    label,
+  );
+}
+
 /** Record the forward pass up to pass.logits [B*T, V]. */
 export function recordForward(r: Recorder, model: GpuModel, pass: Pass): void {
   const c = model.config, d = c.d_model, W = model.weights;
@@ -331,13 +350,7 @@ export function recordForward(r: Recorder, model: GpuModel, pass: Pass): void {
       { rows: B * P, inDim: pd, outDim: d },
       w(NAMES.patchBias),
     );
-    r.dispatch(
-      kernel(r.gpu, { file: "model_pos.wgsl", entry: "pos_add" }),
-      uniforms([B * P * d, P * d, 0, 0]),
-      [x0.buffer, w(NAMES.pos).buffer],
-      grid1d(B * P * d, 256),
-      "model pos add",
-    );
+    posAdd(r, x0, w(NAMES.pos), B, P, d, "model pos add");
     stackForward(r, W, pass.vstack);
     const top = pass.vstack.x[pass.vstack.x.length - 1];
     rmsnormForward(r, pass.vh, top, w(NAMES.vnorm), { rows: B * P, dim: d, eps: c.rms_eps });
@@ -349,6 +362,7 @@ export function recordForward(r: Recorder, model: GpuModel, pass: Pass): void {
       { rows: B * P, inDim: d, outDim: d },
       w(NAMES.projBias),
     );
+    posAdd(r, pass.img, w(NAMES.projPos), B, P, d, "model projector pos add");
   }
   embeddingForward(r, pass.emb, pass.tokens, w(NAMES.embed), { n: N, vocab: c.vocab_size, dim: d });
   prefixKernel(r, "concat", pass, d, [pass.img, pass.emb, pass.stack.x[0]]);
@@ -395,6 +409,12 @@ export function recordBackward(r: Recorder, model: GpuModel, pass: Pass): void {
     return;
   }
   const vs = pass.vstack, rows = B * P, pd = patchDim(c);
+  columnSum(r, g(NAMES.projPos), pass.dimg, {
+    rows: B,
+    cols: P * d,
+    accumulate: false,
+    label: "projector pos bwd",
+  });
   linearBackward(r, pass.dvh, null, pass.dimg, pass.vh, w(NAMES.proj), {
     rows,
     inDim: d,

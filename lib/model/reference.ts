@@ -200,7 +200,10 @@ export function visionForward(p: ParamSet, c: ModelConfig, patches: Float64Array
     h = block(p, c, visionLayer(l), h, P, c.vision_heads, c.vision_heads, c.vision_d_ff, false, P);
   }
   const nrm = rmsnorm(h, P, d, view(p, NAMES.vnorm), c.rms_eps);
-  return linear(nrm, P, view(p, NAMES.proj), d, d, view(p, NAMES.projBias));
+  const out = linear(nrm, P, view(p, NAMES.proj), d, d, view(p, NAMES.projBias));
+  const projPos = view(p, NAMES.projPos);
+  for (let i = 0; i < out.length; i++) out[i] += projPos[i];
+  return out;
 }
 
 /** Logits [B, T, V] of every text position (float64). */

@@ -133,9 +133,9 @@ Deno.test({
  * image-blind rule (always the held-out set's most common level) by a margin chance cannot explain
  * (exact one-sided binomial test), and its answers follow the image.
  *
- * This binds a name to a position, the step relation questions rest on. On the software adapter
- * this run reads 52/200 (best blind rule 31/200, P = 9.0e-5, just inside the 1e-4 bound; 14/200 with
- * another scene's image; 59/200 in an earlier version). A probe of the same task on another data
+ * This binds a name to a position, the step relation questions rest on. On lavapipe this run reads
+ * 59/200 (best blind rule 31/200, P = 4.3e-7; 20/200 with another scene's image); before the
+ * projector output got its own position table it read 52/200 (P = 9.0e-5). A probe of the same task on another data
  * stream read 18/200 after 300 steps (23/200 after 1,000) with the position table initialised
  * N(0, 0.02²) and 6-pixel patches, 39/200 with the 2D sin-cos start, and 83/200 with 4-pixel
  * patches as well: why `tiny` uses both.
