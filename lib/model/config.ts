@@ -30,6 +30,13 @@ export interface ModelConfig {
   vision_d_ff: number;
   patch_size: number;
   /**
+   * 1: the projector output gets its own learned patch-position table (`vision.projector.pos_embed`)
+   * before it enters the language model; 0: the position code is added at the vision input only.
+   * Without it the `tiny` model read x only through RoPE's phase at a fixed question position
+   * (README, "Why relation questions stay at chance").
+   */
+  projector_pos: number;
+  /**
    * Pixel standardisation before the patch embedding: (v - pixel_mean) / pixel_std. The presets
    * use the rendered world's statistics (2-5 objects: mean 0.113, std 0.166 over 2000 scenes).
    * Raw [0, 1] pixels (mean 0, std 1 here) left the tiny VLM blind: its vision output collapsed
@@ -54,6 +61,7 @@ export const OVERRIDE_KEYS = [
   "vision_heads",
   "vision_d_ff",
   "patch_size",
+  "projector_pos",
   "pixel_mean",
   "pixel_std",
 ] as const;
@@ -81,6 +89,7 @@ export const PRESETS: Record<string, PresetShape> = {
     // the x level of a named object in a two-object scene 39/200 after 300 steps, with 4-pixel
     // ones 83/200 (tests/model/vision_learning_test.ts; chance ~ 1/10).
     patch_size: 4,
+    projector_pos: 0,
     pixel_mean: 0.11,
     pixel_std: 0.17,
   },
@@ -96,6 +105,7 @@ export const PRESETS: Record<string, PresetShape> = {
     vision_heads: 8,
     vision_d_ff: 704,
     patch_size: 6,
+    projector_pos: 0,
     pixel_mean: 0.11,
     pixel_std: 0.17,
   },
@@ -193,6 +203,9 @@ export function validateConfig(c: ModelConfig): void {
     );
   }
   if (!(c.rope_theta > 0)) throw new ModelConfigError(`rope_theta must be > 0`);
+  if (c.projector_pos !== 0 && c.projector_pos !== 1) {
+    throw new ModelConfigError(`model projector_pos must be 0 or 1, got ${c.projector_pos}`);
+  }
   if (typeof c.pixel_mean !== "number" || !Number.isFinite(c.pixel_mean)) {
     throw new ModelConfigError(`model pixel_mean must be a finite number, got ${c.pixel_mean}`);
   }

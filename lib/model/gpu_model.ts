@@ -362,7 +362,9 @@ export function recordForward(r: Recorder, model: GpuModel, pass: Pass): void {
       { rows: B * P, inDim: d, outDim: d },
       w(NAMES.projBias),
     );
-    posAdd(r, pass.img, w(NAMES.projPos), B, P, d, "model projector pos add");
+    if (c.projector_pos === 1) {
+      posAdd(r, pass.img, w(NAMES.projPos), B, P, d, "model projector pos add");
+    }
   }
   embeddingForward(r, pass.emb, pass.tokens, w(NAMES.embed), { n: N, vocab: c.vocab_size, dim: d });
   prefixKernel(r, "concat", pass, d, [pass.img, pass.emb, pass.stack.x[0]]);
@@ -409,12 +411,14 @@ export function recordBackward(r: Recorder, model: GpuModel, pass: Pass): void {
     return;
   }
   const vs = pass.vstack, rows = B * P, pd = patchDim(c);
-  columnSum(r, g(NAMES.projPos), pass.dimg, {
-    rows: B,
-    cols: P * d,
-    accumulate: false,
-    label: "projector pos bwd",
-  });
+  if (c.projector_pos === 1) {
+    columnSum(r, g(NAMES.projPos), pass.dimg, {
+      rows: B,
+      cols: P * d,
+      accumulate: false,
+      label: "projector pos bwd",
+    });
+  }
   linearBackward(r, pass.dvh, null, pass.dimg, pass.vh, w(NAMES.proj), {
     rows,
     inDim: d,

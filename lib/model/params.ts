@@ -124,7 +124,7 @@ export function paramLayout(c: ModelConfig): ParamLayout {
   add(NAMES.vnorm, [d], "ones", false);
   add(NAMES.proj, [d, d], "normal", true);
   add(NAMES.projBias, [d], "zeros", false);
-  add(NAMES.projPos, [imageTokens(c), d], "grid2d", false);
+  if (c.projector_pos === 1) add(NAMES.projPos, [imageTokens(c), d], "grid2d", false);
   add(NAMES.embed, [c.vocab_size, d], "normal", true);
   for (let i = 0; i < c.n_layers; i++) {
     block(lmLayer(i), d, c.n_heads, c.n_kv_heads, c.d_ff);

@@ -201,8 +201,10 @@ export function visionForward(p: ParamSet, c: ModelConfig, patches: Float64Array
   }
   const nrm = rmsnorm(h, P, d, view(p, NAMES.vnorm), c.rms_eps);
   const out = linear(nrm, P, view(p, NAMES.proj), d, d, view(p, NAMES.projBias));
-  const projPos = view(p, NAMES.projPos);
-  for (let i = 0; i < out.length; i++) out[i] += projPos[i];
+  if (c.projector_pos === 1) {
+    const projPos = view(p, NAMES.projPos);
+    for (let i = 0; i < out.length; i++) out[i] += projPos[i];
+  }
   return out;
 }
 

@@ -70,7 +70,7 @@ async function imageReading(
   opts: { steps: number; batchSize: number; n: number; candidates: number[] },
 ): Promise<Reading> {
   const gpu = await acquireGpu();
-  const cfg = modelConfig({ preset: "tiny" }, VOCAB_SIZE, SIZE);
+  const cfg = modelConfig({ preset: "tiny", overrides: { projector_pos: 1 } }, VOCAB_SIZE, SIZE);
   const model = createGpuModel(gpu, cfg, initParams(cfg, 0));
   try {
     for (let s = 0; s < opts.steps; s++) {
