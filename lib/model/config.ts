@@ -32,8 +32,8 @@ export interface ModelConfig {
   /**
    * 1: the projector output gets its own learned patch-position table (`vision.projector.pos_embed`)
    * before it enters the language model; 0: the position code is added at the vision input only.
-   * Without it the `tiny` model read x only through RoPE's phase at a fixed question position
-   * (README, "Why relation questions stay at chance").
+   * In paired probes it made the `tiny` model start reading an object's x from the image tokens
+   * at a varying question position sooner (README, "Why relation questions stay at chance").
    */
   projector_pos: number;
   /**
