@@ -37,6 +37,14 @@ export interface ModelConfig {
    */
   projector_pos: number;
   /**
+   * 1: each pixel enters the patch embedding with two more channels, its x and y times its
+   * brightness above the background (kernels/model_patchify.wgsl); 0: RGB only. Position otherwise
+   * reaches an image token only through the patch-position table, which an even attention over the
+   * patches averages away, so reading where an object is had to wait for attention to find it first
+   * (README, "Why relation questions stay at chance").
+   */
+  coord_channels: number;
+  /**
    * Pixel standardisation before the patch embedding: (v - pixel_mean) / pixel_std. The presets
    * use the rendered world's statistics (2-5 objects: mean 0.113, std 0.166 over 2000 scenes).
    * Raw [0, 1] pixels (mean 0, std 1 here) left the tiny VLM blind: its vision output collapsed
@@ -62,6 +70,7 @@ export const OVERRIDE_KEYS = [
   "vision_d_ff",
   "patch_size",
   "projector_pos",
+  "coord_channels",
   "pixel_mean",
   "pixel_std",
 ] as const;
@@ -90,6 +99,7 @@ export const PRESETS: Record<string, PresetShape> = {
     // ones 83/200 (tests/model/vision_learning_test.ts; chance ~ 1/10).
     patch_size: 4,
     projector_pos: 0,
+    coord_channels: 1,
     pixel_mean: 0.11,
     pixel_std: 0.17,
   },
@@ -106,6 +116,7 @@ export const PRESETS: Record<string, PresetShape> = {
     vision_d_ff: 704,
     patch_size: 6,
     projector_pos: 0,
+    coord_channels: 1,
     pixel_mean: 0.11,
     pixel_std: 0.17,
   },
@@ -206,6 +217,9 @@ export function validateConfig(c: ModelConfig): void {
   if (c.projector_pos !== 0 && c.projector_pos !== 1) {
     throw new ModelConfigError(`model projector_pos must be 0 or 1, got ${c.projector_pos}`);
   }
+  if (c.coord_channels !== 0 && c.coord_channels !== 1) {
+    throw new ModelConfigError(`model coord_channels must be 0 or 1, got ${c.coord_channels}`);
+  }
   if (typeof c.pixel_mean !== "number" || !Number.isFinite(c.pixel_mean)) {
     throw new ModelConfigError(`model pixel_mean must be a finite number, got ${c.pixel_mean}`);
   }
@@ -220,9 +234,14 @@ export function imageTokens(c: ModelConfig): number {
   return g * g;
 }
 
-/** Features per patch (patch_size² × RGB). */
+/** Features per pixel: RGB, plus the gated x and y when `coord_channels` is 1. */
+export function pixelChannels(c: ModelConfig): number {
+  return c.coord_channels === 1 ? 5 : 3;
+}
+
+/** Features per patch (patch_size² × pixel channels). */
 export function patchDim(c: ModelConfig): number {
-  return c.patch_size * c.patch_size * 3;
+  return c.patch_size * c.patch_size * pixelChannels(c);
 }
 
 /** Per-head width of the language model. */

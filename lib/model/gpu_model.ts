@@ -35,7 +35,7 @@ import {
   upload,
 } from "../gpu/mod.ts";
 import { allocStack, stackBackward, type StackBuffers, stackForward } from "./blocks.ts";
-import { imageTokens, type ModelConfig, patchDim } from "./config.ts";
+import { imageTokens, type ModelConfig, patchDim, pixelChannels } from "./config.ts";
 import { lmLayer, NAMES, paramLayout, type ParamSet, visionLayer } from "./params.ts";
 import { downloadFlat, type GpuWeights, uploadWeights } from "./weights.ts";
 
@@ -336,7 +336,12 @@ export function recordForward(r: Recorder, model: GpuModel, pass: Pass): void {
     const pd = patchDim(c);
     r.dispatch(
       kernel(r.gpu, { file: "model_patchify.wgsl", entry: "patchify" }),
-      uniforms([B, c.image_size, c.patch_size, 0], [c.pixel_mean, 1 / c.pixel_std, 0, 0]),
+      uniforms([B, c.image_size, c.patch_size, pixelChannels(c)], [
+        c.pixel_mean,
+        1 / c.pixel_std,
+        0,
+        0,
+      ]),
       [pass.images.buffer, pass.patches.buffer],
       grid1d(B * P * pd, 256),
       "model patchify",

@@ -3,7 +3,7 @@
  * (logits, loss, log-probs, and through finite differences, gradients). Slow and obvious on
  * purpose; the sequence is [image tokens (bidirectional prefix)] + [text tokens (causal)].
  */
-import { imageTokens, type ModelConfig, patchDim } from "./config.ts";
+import { imageTokens, type ModelConfig, patchDim, pixelChannels } from "./config.ts";
 import { blockNames, lmLayer, NAMES, type ParamSet, view, visionLayer } from "./params.ts";
 
 /** Inputs of one batch. `images` is [B, H, W, 3] or null for text-only sequences. */
@@ -17,11 +17,13 @@ export interface RefBatch {
 }
 
 /**
- * Cut [B, H, W, 3] images into [B, P, ps*ps*3] patches, row-major patches, (y, x, rgb) inside,
- * each value standardised as (v - pixel_mean) / pixel_std.
+ * Cut [B, H, W, 3] images into [B, P, ps*ps*C] patches, row-major patches, (y, x, channel) inside,
+ * each RGB value standardised as (v - pixel_mean) / pixel_std; with `coord_channels` two more
+ * channels per pixel: its x and y in (-1, 1) times max(0, standardised max(r, g, b)).
  */
 export function patchify(c: ModelConfig, images: Float32Array, batch: number): Float64Array {
   const ps = c.patch_size, n = c.image_size, g = n / ps, pd = patchDim(c), P = imageTokens(c);
+  const C = pixelChannels(c);
   const out = new Float64Array(batch * P * pd);
   for (let b = 0; b < batch; b++) {
     for (let py = 0; py < g; py++) {
@@ -29,10 +31,13 @@ export function patchify(c: ModelConfig, images: Float32Array, batch: number): F
         const base = (b * P + py * g + px) * pd;
         for (let iy = 0; iy < ps; iy++) {
           for (let ix = 0; ix < ps; ix++) {
-            for (let ch = 0; ch < 3; ch++) {
-              const y = py * ps + iy, x = px * ps + ix;
-              out[base + (iy * ps + ix) * 3 + ch] =
-                (images[((b * n + y) * n + x) * 3 + ch] - c.pixel_mean) / c.pixel_std;
+            const y = py * ps + iy, x = px * ps + ix, at = base + (iy * ps + ix) * C;
+            const pixel = images.subarray(((b * n + y) * n + x) * 3, ((b * n + y) * n + x) * 3 + 3);
+            for (let ch = 0; ch < 3; ch++) out[at + ch] = (pixel[ch] - c.pixel_mean) / c.pixel_std;
+            if (C === 5) {
+              const gate = Math.max(0, (Math.max(...pixel) - c.pixel_mean) / c.pixel_std);
+              out[at + 3] = gate * ((2 * x + 1) / n - 1);
+              out[at + 4] = gate * ((2 * y + 1) / n - 1);
             }
           }
         }

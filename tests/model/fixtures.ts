@@ -20,6 +20,8 @@ export function microConfig(over: Partial<ModelConfig> = {}): ModelConfig {
     patch_size: 4,
     // On, so the reference and finite-difference tests cover the projector's position table.
     projector_pos: 1,
+    // On, so the reference and finite-difference tests cover the coordinate channels.
+    coord_channels: 1,
     // Not (0, 1), so the reference and finite-difference tests exercise the standardisation.
     pixel_mean: 0.4,
     pixel_std: 0.3,

@@ -70,7 +70,7 @@ async function imageReading(
   opts: { steps: number; batchSize: number; n: number; candidates: number[] },
 ): Promise<Reading> {
   const gpu = await acquireGpu();
-  const cfg = modelConfig({ preset: "tiny", overrides: { projector_pos: 1 } }, VOCAB_SIZE, SIZE);
+  const cfg = modelConfig({ preset: "tiny", overrides: {} }, VOCAB_SIZE, SIZE);
   const model = createGpuModel(gpu, cfg, initParams(cfg, 0));
   try {
     for (let s = 0; s < opts.steps; s++) {
@@ -133,9 +133,10 @@ Deno.test({
  * image-blind rule (always the held-out set's most common level) by a margin chance cannot explain
  * (exact one-sided binomial test), and its answers follow the image.
  *
- * This binds a name to a position, the step relation questions rest on. On lavapipe this run reads
- * 59/200 (best blind rule 31/200, P = 4.3e-7; 20/200 with another scene's image); before the
- * projector output got its own position table it read 52/200 (P = 9.0e-5). A probe of the same task on another data
+ * This binds a name to a position, the step relation questions rest on. On lavapipe this run, with
+ * the preset's coordinate channels, reads 80/200 (best blind rule 31/200, P = 6.4e-17; 29/200 with
+ * another scene's image); with RGB-only patches it read 52/200 (P = 9.0e-5), 59/200 with the
+ * projector's own position table as well. A probe of the same task on another data
  * stream read 18/200 after 300 steps (23/200 after 1,000) with the position table initialised
  * N(0, 0.02²) and 6-pixel patches, 39/200 with the 2D sin-cos start, and 83/200 with 4-pixel
  * patches as well: why `tiny` uses both.
@@ -194,15 +195,16 @@ Deno.test({
 });
 
 /**
- * The same lookup when the name's position varies: what the pretraining corpus asks of the model
- * for every image-grounded token. It does NOT pass yet, so it runs only with ZEROGRID_SLOW_TESTS=1:
- * on the software adapter (2026-12-04) this run scores 23/200, the same with another scene's image
- * (best image-blind rule 30/200; a probe on another stream: 14/200 after 600 steps, 23/200 after
- * 2,000, one constant answer), while the same task at any fixed position learns (60 fillers before
- * the name: 84/200; 30 before and 30 after the answer: 65/200). RoPE's base (10^4, 10^6, 10^12) and
- * head size 32 do not change it, nor does varying the position only between batches, nor the
- * projector's own position table this test now uses (23/200 on lavapipe), although ONE object's x
- * is read at a varying position (the next test; README, "Why relation questions stay at chance").
+ * The same lookup when the name's position varies (0-60 fillers): what the pretraining corpus asks
+ * of the model for every image-grounded token. With the preset's coordinate channels this run reads
+ * 60/200 on lavapipe (best image-blind rule 30/200, P = 5.7e-8; 30/200 with another scene's image);
+ * 72/200 with the projector's position table as well. With RGB-only patches it gave one constant
+ * answer, 23/200 (also with the table; RoPE's base 10^4 to 10^12 and head size 32 did not change
+ * it), although the same task at any fixed position learned: an even attention averages the
+ * position code of RGB-only patches away, which leaves the gradient no foothold until attention has
+ * found the object, while at a fixed place RoPE's phase to the image gives one (README, "Why
+ * relation questions stay at chance"). 3.6 min on the
+ * CPU box, so ZEROGRID_SLOW_TESTS=1.
  */
 Deno.test({
   name: "vision learning: the tiny VLM reads a named object's x level wherever the name sits",
