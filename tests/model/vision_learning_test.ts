@@ -216,10 +216,10 @@ Deno.test({
 /**
  * ONE object's x level asked at a varying position (0-10 fillers before the name): the image tokens'
  * values must carry x, since RoPE's phase to the image changes with the position. On lavapipe this
- * run reads 157/200 (24/200 with another scene's image) after 1,000 steps; with `projector_pos: 0`
- * it reads 131/200, so it does not depend on the projector's table, which in paired probes only
- * brought the loss off its constant-answer plateau sooner (on another stream 99/200 with the table,
- * 27/200 without, both after 1,000 steps). About 3.5 min on the CPU box: ZEROGRID_SLOW_TESTS=1.
+ * run reads 167/200 (20/200 with another scene's image) after 1,000 steps with the preset's
+ * coordinate channels; with RGB-only patches 131/200, and 157/200 with the projector's position
+ * table added (on another stream 99/200 with the table, 27/200 without, both after 1,000 steps).
+ * About 3.5 min on the CPU box: ZEROGRID_SLOW_TESTS=1.
  */
 Deno.test({
   name: "vision learning: the tiny VLM reads one object's x level wherever the name sits",

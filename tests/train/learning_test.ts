@@ -4,9 +4,10 @@
  * raises its accuracy on the same questions further (exact one-sided McNemar test on the paired
  * outcomes). A small world (2–3 objects) and 600 + 150 steps: about 3 minutes on the software
  * adapter. It runs only with ZEROGRID_SLOW_TESTS=1 because it does NOT pass yet: the base model
- * stays at chance (95/200 on 2026-12-04, with 4-pixel patches and the 2D position code). The
- * model learns to read a named object's position in isolation (tests/model/vision_learning_test.ts)
- * but not, within 1,500 steps of the mixed corpus, to answer relation questions with it.
+ * gives one constant answer (110/200 on 2026-12-04 with the coordinate channels; SFT 90/200). The
+ * model now reads a named object's x at a varying position (tests/model/vision_learning_test.ts)
+ * but does not learn to compare two named objects, alone or within 1,500 steps of the mixed corpus
+ * (README, "Why relation questions stay at chance").
  */
 import assert from "node:assert/strict";
 import { acquireGpu } from "../../lib/gpu/mod.ts";
