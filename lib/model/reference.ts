@@ -32,7 +32,7 @@ export function patchify(c: ModelConfig, images: Float32Array, batch: number): F
         for (let iy = 0; iy < ps; iy++) {
           for (let ix = 0; ix < ps; ix++) {
             const y = py * ps + iy, x = px * ps + ix, at = base + (iy * ps + ix) * C;
-            const pixel = images.subarray(((b * n + y) * n + x) * 3, ((b * n + y) * n + x) * 3 + 3);
+            const src = ((b * n + y) * n + x) * 3, pixel = images.subarray(src, src + 3);
             for (let ch = 0; ch < 3; ch++) out[at + ch] = (pixel[ch] - c.pixel_mean) / c.pixel_std;
             if (C === 5) {
               const gate = Math.max(0, (Math.max(...pixel) - c.pixel_mean) / c.pixel_std);
