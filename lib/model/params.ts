@@ -36,9 +36,6 @@ export interface ParamSet {
   data: Float32Array;
 }
 
-/** Standard deviation of the normal init (HF `initializer_range`). */
-export const INIT_STD = 0.02;
-
 /** Parameter names of one pre-norm transformer block under `prefix` (e.g. `model.layers.0`). */
 export function blockNames(prefix: string) {
   return {
@@ -196,7 +193,7 @@ export function grid2dCode(g: number, d: number, scale: number): Float32Array {
   return out;
 }
 
-/** Fresh parameters: normal(0, INIT_STD) matrices, zero biases, unit norms; seeded per tensor. */
+/** Fresh parameters: normal(0, init_std) matrices, zero biases, unit norms; seeded per tensor. */
 export function initParams(c: ModelConfig, seed: number): ParamSet {
   const layout = paramLayout(c);
   const data = new Float32Array(layout.total);
@@ -211,8 +208,8 @@ export function initParams(c: ModelConfig, seed: number): ParamSet {
         // Box-Muller: two normals per pair of uniforms.
         const r = Math.sqrt(-2 * Math.log(u()));
         const th = 2 * Math.PI * u();
-        out[i] = INIT_STD * r * Math.cos(th);
-        if (i + 1 < out.length) out[i + 1] = INIT_STD * r * Math.sin(th);
+        out[i] = c.init_std * r * Math.cos(th);
+        if (i + 1 < out.length) out[i + 1] = c.init_std * r * Math.sin(th);
       }
     }
   }

@@ -122,7 +122,7 @@ export function hfConfig(c: ModelConfig): Record<string, unknown> {
     sliding_window: null,
     max_window_layers: c.n_layers,
     attention_dropout: 0.0,
-    initializer_range: 0.02,
+    initializer_range: c.init_std,
     use_cache: true,
     torch_dtype: "float32",
   };
@@ -194,6 +194,8 @@ export function configFromHf(hf: Record<string, unknown>, base: ModelConfig): Mo
     n_kv_heads: num("num_key_value_heads"),
     rms_eps: num("rms_norm_eps"),
     rope_theta: num("rope_theta"),
+    // Optional in HF configs; it only matters to a model trained from scratch.
+    init_std: typeof hf.initializer_range === "number" ? hf.initializer_range : base.init_std,
   };
   paramLayout(c);
   return c;

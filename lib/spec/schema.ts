@@ -43,6 +43,7 @@ export const ModelOverridesSchema = z.object({
   coord_channels: z.union([z.literal(0), z.literal(1)]).optional(),
   pixel_mean: z.number().optional(),
   pixel_std: z.number().positive().optional(),
+  init_std: z.number().positive().optional(),
 }).strict();
 
 /** The model section: a preset plus optional overrides. */

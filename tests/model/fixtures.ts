@@ -25,6 +25,7 @@ export function microConfig(over: Partial<ModelConfig> = {}): ModelConfig {
     // Not (0, 1), so the reference and finite-difference tests exercise the standardisation.
     pixel_mean: 0.4,
     pixel_std: 0.3,
+    init_std: 0.02,
     image_size: 8,
     ...over,
   };

@@ -39,3 +39,23 @@ Deno.test("initParams: the patch-position table starts as the 2D code, and every
     }
   }
 });
+
+Deno.test("initParams: weight matrices are N(0, init_std²), and init_std is the config's", () => {
+  for (const std of [0.02, 0.072]) {
+    const c = modelConfig({ preset: "tiny", overrides: { init_std: std } }, 100, 24);
+    const p = initParams(c, 5);
+    const e = p.layout.byName.get(NAMES.embed)!;
+    const w = p.data.subarray(e.offset, e.offset + e.size);
+    let sum = 0, sq = 0;
+    for (const v of w) (sum += v, sq += v * v);
+    const mean = sum / w.length, sd = Math.sqrt(sq / w.length - mean * mean);
+    // n = 100 × 64 draws: the sample sd is within 3% of σ with overwhelming probability.
+    assert.ok(Math.abs(sd / std - 1) < 0.03, `sd ${sd} for init_std ${std}`);
+    assert.ok(Math.abs(mean) < 4 * std / Math.sqrt(w.length), `mean ${mean}`);
+  }
+  assert.equal(modelConfig({ preset: "tiny" }, 100, 24).init_std, 0.02);
+  assert.throws(
+    () => modelConfig({ preset: "tiny", overrides: { init_std: 0 } }, 100, 24),
+    /init_std must be a positive number/,
+  );
+});

@@ -34,5 +34,11 @@ Deno.test("safetensors: export → import restores every LM tensor and keeps the
   assert.equal(hf.tie_word_embeddings, true);
   assert.equal(hf.num_key_value_heads, c.n_kv_heads);
   assert.deepEqual(configFromHf(hfConfig(c), c), c);
+  // initializer_range carries init_std both ways (a config without it keeps the base's).
+  const wide = { ...c, init_std: 0.072 };
+  assert.equal(hfConfig(wide).initializer_range, 0.072);
+  assert.equal(configFromHf(hfConfig(wide), c).init_std, 0.072);
+  const { initializer_range: _, ...bare } = hfConfig(wide);
+  assert.equal(configFromHf(bare, c).init_std, c.init_std);
   await Deno.remove(dir, { recursive: true });
 });
