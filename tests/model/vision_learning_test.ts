@@ -45,8 +45,11 @@ function colourBatch(seed: number, n: number) {
   };
 }
 
-/** A batch whose prediction target is the one position of each sequence its mask marks. */
-type ReadingBatch = ReturnType<typeof colourBatch>;
+/**
+ * A batch whose prediction target is the one position of each sequence its mask marks; `decoys`
+ * holds, per sequence, the answer that reading the wrong object would give (-1: none).
+ */
+type ReadingBatch = ReturnType<typeof colourBatch> & { decoys?: Int32Array };
 
 /** What an image-reading run scored on its held-out batch. */
 interface Reading {
@@ -58,6 +61,14 @@ interface Reading {
   blind: number;
   /** Exact one-sided binomial P(X >= k) under the blind rule's accuracy. */
   p: number;
+  /**
+   * Over the held-out sequences whose decoy is at least 2 from the target: how many, and how many
+   * answers are the decoy. About 40% when the model reads whichever object, not the named one.
+   */
+  decoyItems: number;
+  kDecoy: number;
+  /** Of those sequences, how many answers are the target (the named object's level). */
+  kNamed: number;
 }
 
 /**
@@ -87,20 +98,37 @@ async function imageReading(
     };
     const at = Array.from({ length: n }, (_, b) => answerAt(b));
     const target = at.map((i) => held.targets[i]);
-    const correct = async (images: Float32Array) => {
+    const answers = async (images: Float32Array) => {
       const logits = await forwardLogits(model, { ...held, images });
-      return target.filter((t, b) => {
-        const row = at[b] * V;
+      return at.map((i) => {
         let best = candidates[0];
-        for (const id of candidates) if (logits[row + id] > logits[row + best]) best = id;
-        return best === t;
-      }).length;
+        for (const id of candidates) if (logits[i * V + id] > logits[i * V + best]) best = id;
+        return best;
+      });
     };
-    const k = await correct(held.images);
+    const own = await answers(held.images);
+    const k = own.filter((a, b) => a === target[b]).length;
     // Each scene gets the next scene's image: an image-reading model now answers for that one.
-    const kOther = await correct(nextSceneImages(held.images, n));
+    const kOther = (await answers(nextSceneImages(held.images, n)))
+      .filter((a, b) => a === target[b]).length;
     const blind = Math.max(...candidates.map((id) => target.filter((t) => t === id).length)) / n;
-    return { n, k, kOther, blind, p: binomialUpperTail(k, n, blind) };
+    const digit = (id: number) => candidates.indexOf(id);
+    const apart = own.map((_, b) => b).filter((b) =>
+      held.decoys !== undefined && held.decoys[b] >= 0 &&
+      Math.abs(held.decoys[b] - digit(target[b])) >= 2
+    );
+    const kDecoy = apart.filter((b) => digit(own[b]) === held.decoys![b]).length;
+    const kNamed = apart.filter((b) => own[b] === target[b]).length;
+    return {
+      n,
+      k,
+      kOther,
+      blind,
+      p: binomialUpperTail(k, n, blind),
+      decoyItems: apart.length,
+      kDecoy,
+      kNamed,
+    };
   } finally {
     freeGpuModel(model);
     gpu.device.destroy();
@@ -133,9 +161,12 @@ Deno.test({
  * image-blind rule (always the held-out set's most common level) by a margin chance cannot explain
  * (exact one-sided binomial test), and its answers follow the image.
  *
- * This binds a name to a position, the step relation questions rest on. On lavapipe this run, with
- * the preset's coordinate channels, reads 80/200 (best blind rule 31/200, P = 6.4e-17; 29/200 with
- * another scene's image); with RGB-only patches it read 52/200 (P = 9.0e-5), 59/200 with the
+ * What it shows is reading where AN object is; it does not show that the named one is read. Of the
+ * 140 held-out scenes whose two objects are 2+ levels apart, the run below answers the named
+ * object's level in 52 and the other object's in 44 (2026-12-05): about as often, so the name is
+ * not yet bound to its object — the step relation questions rest on (README, "Why relation
+ * questions stay at chance"). On lavapipe this run, with the preset's coordinate channels, reads
+ * 80/200 (best blind rule 31/200, P = 6.4e-17; 29/200 with another scene's image); with RGB-only patches it read 52/200 (P = 9.0e-5), 59/200 with the
  * projector's own position table as well. A probe of the same task on another data
  * stream read 18/200 after 300 steps (23/200 after 1,000) with the position table initialised
  * N(0, 0.02²) and 6-pixel patches, 39/200 with the 2D sin-cos start, and 83/200 with 4-pixel
@@ -156,6 +187,7 @@ function positionBatches(maxFiller: number, objects = 2) {
     const images = new Float32Array(n * PIXELS);
     const tokens = new Int32Array(n * T).fill(tokenId("the"));
     const targets = new Int32Array(n * T), mask = new Float32Array(n * T);
+    const decoys = new Int32Array(n).fill(-1);
     for (let b = 0; b < n; b++) {
       const scene = drawObjects(r, { min_objects: objects, max_objects: objects });
       images.set(renderScene(scene, SIZE), b * PIXELS);
@@ -166,30 +198,42 @@ function positionBatches(maxFiller: number, objects = 2) {
       tokens[b * T + 2 + k] = tokenId(o.shape);
       targets[b * T + 2 + k] = tokenId(String(xLevel(o)));
       mask[b * T + 2 + k] = 1;
+      if (objects === 2) decoys[b] = xLevel(scene.objects.find((q) => q !== o)!);
     }
-    return { batch: n, seq: T, images, tokens, targets, mask };
+    return { batch: n, seq: T, images, tokens, targets, mask, decoys };
   };
 }
 
 /** Train on `positionBatches(maxFiller, objects)` for `steps`; require image-grounded reading. */
 async function assertReadsPositions(maxFiller: number, steps: number, objects = 2): Promise<void> {
-  const { n, k, kOther, blind, p } = await imageReading(positionBatches(maxFiller, objects), {
-    steps,
-    batchSize: 32,
-    n: 200,
-    candidates: Array.from({ length: 10 }, (_, i) => tokenId(String(i))),
-  });
+  const { n, k, kOther, blind, p, decoyItems, kDecoy, kNamed } = await imageReading(
+    positionBatches(maxFiller, objects),
+    {
+      steps,
+      batchSize: 32,
+      n: 200,
+      candidates: Array.from({ length: 10 }, (_, i) => tokenId(String(i))),
+    },
+  );
   console.log(
     `held-out x-level accuracy ${k}/${n} (image-blind best ${blind}), P(X>=${k}) = ${
       p.toExponential(2)
     }; with another scene's image ${kOther}/${n}`,
   );
+  // Not asserted: whether it is the NAMED object that is read (binding). Without binding the
+  // named and the other object's level are answered equally often (sign test against 1/2).
+  if (decoyItems > 0) {
+    console.log(
+      `objects 2+ levels apart (${decoyItems}): named object's level ${kNamed}, the other's ${kDecoy}, ` +
+        `sign test P = ${binomialUpperTail(kNamed, kNamed + kDecoy).toExponential(2)}`,
+    );
+  }
   assert.ok(p < 1e-4, `x level at chance: ${k}/${n} vs blind ${blind}, p=${p}`);
   assert.ok(kOther < k - 20, `answers do not follow the image: ${kOther} vs ${k}`);
 }
 
 Deno.test({
-  name: "vision learning: the tiny VLM reads the x level of a named object in a two-object scene",
+  name: "vision learning: the tiny VLM reads an object's x level in a two-object scene",
   sanitizeResources: false,
   fn: () => assertReadsPositions(0, 300),
 });
@@ -203,11 +247,12 @@ Deno.test({
  * it), although the same task at any fixed position learned: an even attention averages the
  * position code of RGB-only patches away, which leaves the gradient no foothold until attention has
  * found the object, while at a fixed place RoPE's phase to the image gives one (README, "Why
- * relation questions stay at chance"). 3.6 min on the
+ * relation questions stay at chance"). Whether it is the named object that is read (binding) is
+ * printed, not asserted; at a varying position the probes found it unbound (README). 3.6 min on the
  * CPU box, so ZEROGRID_SLOW_TESTS=1.
  */
 Deno.test({
-  name: "vision learning: the tiny VLM reads a named object's x level wherever the name sits",
+  name: "vision learning: the tiny VLM reads an object's x level wherever the name sits",
   ignore: Deno.env.get("ZEROGRID_SLOW_TESTS") !== "1",
   sanitizeResources: false,
   fn: () => assertReadsPositions(60, 600),
