@@ -237,11 +237,11 @@ export function validateConfig(c: ModelConfig): void {
   if (typeof c.pixel_mean !== "number" || !Number.isFinite(c.pixel_mean)) {
     throw new ModelConfigError(`model pixel_mean must be a finite number, got ${c.pixel_mean}`);
   }
-  if (typeof c.pixel_std !== "number" || !(c.pixel_std > 0) || !Number.isFinite(c.pixel_std)) {
-    throw new ModelConfigError(`model pixel_std must be a positive number, got ${c.pixel_std}`);
-  }
-  if (typeof c.init_std !== "number" || !(c.init_std > 0) || !Number.isFinite(c.init_std)) {
-    throw new ModelConfigError(`model init_std must be a positive number, got ${c.init_std}`);
+  for (const k of ["pixel_std", "init_std"] as const) {
+    const v = c[k];
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
+      throw new ModelConfigError(`model ${k} must be a positive number, got ${v}`);
+    }
   }
 }
 

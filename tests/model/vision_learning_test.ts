@@ -113,11 +113,11 @@ async function imageReading(
       .filter((a, b) => a === target[b]).length;
     const blind = Math.max(...candidates.map((id) => target.filter((t) => t === id).length)) / n;
     const digit = (id: number) => candidates.indexOf(id);
+    const decoys = held.decoys ?? new Int32Array(n).fill(-1);
     const apart = own.map((_, b) => b).filter((b) =>
-      held.decoys !== undefined && held.decoys[b] >= 0 &&
-      Math.abs(held.decoys[b] - digit(target[b])) >= 2
+      decoys[b] >= 0 && Math.abs(decoys[b] - digit(target[b])) >= 2
     );
-    const kDecoy = apart.filter((b) => digit(own[b]) === held.decoys![b]).length;
+    const kDecoy = apart.filter((b) => digit(own[b]) === decoys[b]).length;
     const kNamed = apart.filter((b) => own[b] === target[b]).length;
     return {
       n,
@@ -156,7 +156,7 @@ Deno.test({
 });
 
 /**
- * The tiny VLM also learns WHERE a named object is: trained on two-object scenes to give the x level
+ * The tiny VLM also learns WHERE an object is: trained on two-object scenes to give the x level
  * (0-9) of the object named by `<bos> colour shape`, its held-out exact accuracy beats the best
  * image-blind rule (always the held-out set's most common level) by a margin chance cannot explain
  * (exact one-sided binomial test), and its answers follow the image.
@@ -166,11 +166,11 @@ Deno.test({
  * object's level in 52 and the other object's in 44 (2026-12-05): about as often, so the name is
  * not yet bound to its object — the step relation questions rest on (README, "Why relation
  * questions stay at chance"). On lavapipe this run, with the preset's coordinate channels, reads
- * 80/200 (best blind rule 31/200, P = 6.4e-17; 29/200 with another scene's image); with RGB-only patches it read 52/200 (P = 9.0e-5), 59/200 with the
- * projector's own position table as well. A probe of the same task on another data
- * stream read 18/200 after 300 steps (23/200 after 1,000) with the position table initialised
- * N(0, 0.02²) and 6-pixel patches, 39/200 with the 2D sin-cos start, and 83/200 with 4-pixel
- * patches as well: why `tiny` uses both.
+ * 80/200 (best blind rule 31/200, P = 6.4e-17; 29/200 with another scene's image); with RGB-only
+ * patches it read 52/200 (P = 9.0e-5), 59/200 with the projector's own position table as well. A
+ * probe of the same task on another data stream read 18/200 after 300 steps (23/200 after 1,000)
+ * with the position table initialised N(0, 0.02²) and 6-pixel patches, 39/200 with the 2D sin-cos
+ * start, and 83/200 with 4-pixel patches as well: why `tiny` uses both.
  */
 /**
  * Batches of `n` scenes of `objects` objects from stream `seed`; the target is the x-level digit of

@@ -5,7 +5,7 @@
  * outcomes). A small world (2–3 objects) and 600 + 150 steps: about 3 minutes on the software
  * adapter. It runs only with ZEROGRID_SLOW_TESTS=1 because it does NOT pass yet: the base model
  * gives one constant answer (110/200 on 2026-12-04 with the coordinate channels; SFT 90/200). The
- * model now reads a named object's x at a varying position (tests/model/vision_learning_test.ts)
+ * model now reads an object's x at a varying position (tests/model/vision_learning_test.ts)
  * but does not learn to compare two named objects, alone or within 1,500 steps of the mixed corpus
  * (README, "Why relation questions stay at chance"). What it lacks first is binding: it reads where
  * AN object is, and the named object's level is answered about as often as the other object's
