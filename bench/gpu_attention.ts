@@ -9,6 +9,7 @@ import {
   acquireGpu,
   attentionBackward,
   attentionForward,
+  attentionKeySplits,
   type AttentionOptions,
   attentionQuerySplits,
   attentionSavedSize,
@@ -130,6 +131,7 @@ export async function bench(): Promise<void> {
   const reps = soft ? 2 : 20, tries = soft ? 1 : 3;
   const rows: Row[] = [];
   const defaultSplits = attentionQuerySplits(isCpuAdapter(gpu));
+  const defaultKeySplits = attentionKeySplits(isCpuAdapter(gpu));
   const V = 152;
   const presets = [
     { name: "tiny", B: 16, T: 160, H: 4, KV: 2, D: 16, prefix: 16 },
@@ -176,6 +178,24 @@ export async function bench(): Promise<void> {
         shape,
         ms,
         gflops: 2.5 * flops / ms / 1e6,
+      });
+    }
+    // The forward and dq passes' other key splits (default: attentionKeySplits).
+    for (const keySplits of [1, 4, 8, 16].filter((s) => s !== defaultKeySplits)) {
+      const os = { ...o, keySplits };
+      const f = await time(gpu, (r) => attentionForward(r, out, saved, q, k, v, os), reps, tries);
+      rows.push({ op: `attention fwd SK${keySplits}`, shape, ms: f, gflops: flops / f / 1e6 });
+      const b = await time(
+        gpu,
+        (r) => attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, os),
+        reps,
+        tries,
+      );
+      rows.push({
+        op: `attention bwd, dq SK${keySplits}`,
+        shape,
+        ms: b,
+        gflops: 2.5 * flops / b / 1e6,
       });
     }
     const torchMs = await torchAttention({ ...p, reps: soft ? 2 : 20 });

@@ -443,3 +443,240 @@ fn attention_bwd_dkv_split(
     }
   }
 }
+
+
+// Forward and dq on GPUs, each query block's key loop split SK ways (flash-decoding style). One
+// thread per R query rows gives B*Hq*T/R threads, each up to T dependent iterations: too few and
+// too long for a GPU. A 64-lane workgroup holds QPW = 64 / SK query blocks of one (b, h) times SK
+// splits: lane lid = s * QPW + ql owns rows i = (wq * QPW + ql) * R + r, r < R, and keys
+// j = s + m * SK (m >= 0, j < the lane's last visible key), so the QPW lanes of one split read the
+// same key row at each step (a broadcast). Workgroup w < NQ * B * Hq (NQ = ceil(ceil(T / R) /
+// QPW)) takes bh = w % (B * Hq) and query-block group wq = NQ - 1 - w / (B * Hq): the last rows,
+// which see the most keys, start first.
+// The splits meet in workgroup memory and every output is combined over s = 0, 1, ..., SK-1 in
+// that order, so results are bit-identical run to run (no atomics). Forward: each split rescales
+// its (m, l, acc) to the rows' common max M (a max is exact in any order), then l and acc are
+// summed: out = sum acc / sum l, saved[0] = M + log(sum l). dq: the partial sums, summed. The
+// NQ4 = R * HD4 accumulator vec4s of a lane cross CHQ at a time through redq (4 KiB; see CH above
+// for why it stays small). R <= 4: a lane's m and l for its rows fit one vec4 each (rowq).
+// Bindings: forward as attention_fwd, dq as attention_bwd_dq.
+const QPW: u32 = 64u / SK;
+const NQ4: u32 = R * HD4;
+const CHQ: u32 = min(NQ4, 4u);
+var<workgroup> redq: array<vec4<f32>, 64u * CHQ>;
+var<workgroup> rowq: array<vec4<f32>, 64u>;
+
+struct QLane {
+  b: u32,
+  h: u32,
+  hk: u32,
+  // First query block of the workgroup, and this lane's block and split.
+  blk0: u32,
+  ql: u32,
+  s: u32,
+  len: u32,
+}
+
+// Query-block groups per (b, h): NQ above.
+fn q_groups() -> u32 {
+  return ((p.T + R - 1u) / R + QPW - 1u) / QPW;
+}
+
+// Whether workgroup (wid, nwg) is inside the grid; a separate function from q_lane so that the
+// result is visibly uniform and the barriers after the early return stay in uniform control flow.
+fn q_live(wid: vec3<u32>, nwg: vec3<u32>) -> bool {
+  return wid.x + wid.y * nwg.x < q_groups() * p.B * p.Hq;
+}
+
+// Where lane lid of a live workgroup (wid, nwg) works.
+fn q_lane(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> QLane {
+  let nq = q_groups();
+  let nbh = p.B * p.Hq;
+  let wc = wid.x + wid.y * nwg.x;
+  var o: QLane;
+  o.h = (wc % nbh) % p.Hq;
+  o.b = (wc % nbh) / p.Hq;
+  o.hk = o.h / (p.Hq / p.Hkv);
+  o.blk0 = (nq - 1u - wc / nbh) * QPW;
+  o.ql = lid % QPW;
+  o.s = lid / QPW;
+  o.len = seq_len(o.b);
+  return o;
+}
+
+// Sum over splits 0, 1, ..., SK-1 of slot e of block ol's lanes, as parked in redq.
+fn q_gather(e: u32, ol: u32) -> vec4<f32> {
+  var sum = redq[e * 64u + ol];
+  for (var t = 1u; t < SK; t++) { sum += redq[e * 64u + t * QPW + ol]; }
+  return sum;
+}
+
+// Sum over splits 0, 1, ..., SK-1 of block ol's rowq entries.
+fn q_rowsum(ol: u32) -> vec4<f32> {
+  var sum = rowq[ol];
+  for (var t = 1u; t < SK; t++) { sum += rowq[t * QPW + ol]; }
+  return sum;
+}
+
+@compute @workgroup_size(64)
+fn attention_fwd_split(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  if (!q_live(wid, nwg)) { return; }
+  let ln = q_lane(wid, nwg, lid);
+  let blk = ln.blk0 + ln.ql;
+  var qv: array<array<vec4<f32>, HD4>, R>;
+  var acc: array<vec4<f32>, NQ4>;
+  var m = vec4<f32>(-3.0e38);
+  var l = vec4<f32>(0.0);
+  var kend: array<u32, R>;
+  var kmax = 0u;
+  for (var r = 0u; r < R; r++) {
+    let i = blk * R + r;
+    let valid = i < ln.len;
+    kend[r] = select(0u, key_end(i, ln.len), valid);
+    kmax = max(kmax, kend[r]);
+    let qo = ((ln.b * p.T + min(i, p.T - 1u)) * p.Hq + ln.h) * HD4;
+    for (var d = 0u; d < HD4; d++) {
+      qv[r][d] = select(vec4<f32>(0.0), q[qo + d] * p.scale, valid);
+      acc[r * HD4 + d] = vec4<f32>(0.0);
+    }
+  }
+  for (var j = ln.s; j < kmax; j += SK) {
+    let ko = ((ln.b * p.T + j) * p.Hkv + ln.hk) * HD4;
+    var sc: array<f32, R>;
+    for (var r = 0u; r < R; r++) { sc[r] = 0.0; }
+    for (var d = 0u; d < HD4; d++) {
+      let kk = k[ko + d];
+      for (var r = 0u; r < R; r++) { sc[r] += dot(qv[r][d], kk); }
+    }
+    var corr: array<f32, R>;
+    var e: array<f32, R>;
+    for (var r = 0u; r < R; r++) {
+      let on = j < kend[r];
+      let m_new = select(m[r], max(m[r], sc[r]), on);
+      corr[r] = exp(m[r] - m_new);
+      e[r] = select(0.0, exp(sc[r] - m_new), on);
+      l[r] = l[r] * corr[r] + e[r];
+      m[r] = m_new;
+    }
+    for (var d = 0u; d < HD4; d++) {
+      let vv = v[ko + d];
+      for (var r = 0u; r < R; r++) { acc[r * HD4 + d] = acc[r * HD4 + d] * corr[r] + e[r] * vv; }
+    }
+  }
+  // The rows' max over splits; each split rescales to it (a split that saw no key has m = -3e38,
+  // l = 0 and acc = 0, so its factor does not matter).
+  rowq[lid] = m;
+  workgroupBarrier();
+  var mx = rowq[ln.ql];
+  for (var t = 1u; t < SK; t++) { mx = max(mx, rowq[t * QPW + ln.ql]); }
+  let f = exp(m - mx);
+  for (var e = 0u; e < NQ4; e++) { acc[e] *= f[e / HD4]; }
+  workgroupBarrier();
+  rowq[lid] = l * f;
+  workgroupBarrier();
+  if (ln.s == 0u) {
+    let lsum = q_rowsum(ln.ql);
+    for (var r = 0u; r < R; r++) {
+      let i = blk * R + r;
+      if (i < p.T) {
+        saved[(ln.b * p.Hq + ln.h) * p.T + i] = select(0.0, mx[r] + log(lsum[r]), i < ln.len);
+      }
+    }
+  }
+  // Round c: lane lid parks acc[c + e] at redq[e * 64 + lid]; output (block ol, slot c + e) is
+  // taken by lane e * QPW + ol, which also re-sums block ol's l (same order, same value).
+  for (var c = 0u; c < NQ4; c += CHQ) {
+    workgroupBarrier();
+    for (var e = 0u; e < CHQ; e++) { redq[e * 64u + lid] = acc[min(c + e, NQ4 - 1u)]; }
+    workgroupBarrier();
+    for (var o = lid; o < QPW * CHQ; o += 64u) {
+      let e = o / QPW;
+      let ol = o % QPW;
+      let fe = c + e;
+      let i = (ln.blk0 + ol) * R + fe / HD4;
+      if (fe < NQ4 && i < p.T) {
+        let qo = ((ln.b * p.T + i) * p.Hq + ln.h) * HD4 + fe % HD4;
+        let lt = q_rowsum(ol)[fe / HD4];
+        out[qo] = select(vec4<f32>(0.0), q_gather(e, ol) / lt, i < ln.len);
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(64)
+fn attention_bwd_dq_split(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  if (!q_live(wid, nwg)) { return; }
+  let ln = q_lane(wid, nwg, lid);
+  let blk = ln.blk0 + ln.ql;
+  let n = p.B * p.Hq * p.T;
+  var qv: array<array<vec4<f32>, HD4>, R>;
+  var go: array<array<vec4<f32>, HD4>, R>;
+  var acc: array<vec4<f32>, NQ4>;
+  var lse: array<f32, R>;
+  var delta: array<f32, R>;
+  var kend: array<u32, R>;
+  var kmax = 0u;
+  for (var r = 0u; r < R; r++) {
+    let i = blk * R + r;
+    let valid = i < ln.len;
+    kend[r] = select(0u, key_end(i, ln.len), valid);
+    kmax = max(kmax, kend[r]);
+    let ic = min(i, p.T - 1u);
+    let qo = ((ln.b * p.T + ic) * p.Hq + ln.h) * HD4;
+    let row = (ln.b * p.Hq + ln.h) * p.T + ic;
+    lse[r] = g_saved[row];
+    delta[r] = g_saved[n + row];
+    for (var d = 0u; d < HD4; d++) {
+      qv[r][d] = select(vec4<f32>(0.0), q[qo + d] * p.scale, valid);
+      go[r][d] = select(vec4<f32>(0.0), g_dout[qo + d], valid);
+      acc[r * HD4 + d] = vec4<f32>(0.0);
+    }
+  }
+  for (var j = ln.s; j < kmax; j += SK) {
+    let ko = ((ln.b * p.T + j) * p.Hkv + ln.hk) * HD4;
+    var sc: array<f32, R>;
+    var dp: array<f32, R>;
+    for (var r = 0u; r < R; r++) {
+      sc[r] = 0.0;
+      dp[r] = 0.0;
+    }
+    for (var d = 0u; d < HD4; d++) {
+      let kk = k[ko + d];
+      let vv = v[ko + d];
+      for (var r = 0u; r < R; r++) {
+        sc[r] += dot(qv[r][d], kk);
+        dp[r] += dot(go[r][d], vv);
+      }
+    }
+    var ds: array<f32, R>;
+    for (var r = 0u; r < R; r++) {
+      ds[r] = select(0.0, exp(sc[r] - lse[r]) * (dp[r] - delta[r]), j < kend[r]);
+    }
+    for (var d = 0u; d < HD4; d++) {
+      let kk = k[ko + d];
+      for (var r = 0u; r < R; r++) { acc[r * HD4 + d] += ds[r] * kk; }
+    }
+  }
+  for (var c = 0u; c < NQ4; c += CHQ) {
+    workgroupBarrier();
+    for (var e = 0u; e < CHQ; e++) { redq[e * 64u + lid] = acc[min(c + e, NQ4 - 1u)]; }
+    workgroupBarrier();
+    for (var o = lid; o < QPW * CHQ; o += 64u) {
+      let e = o / QPW;
+      let ol = o % QPW;
+      let fe = c + e;
+      let i = (ln.blk0 + ol) * R + fe / HD4;
+      if (fe < NQ4 && i < p.T) {
+        g_dq[((ln.b * p.T + i) * p.Hq + ln.h) * HD4 + fe % HD4] = q_gather(e, ol) * p.scale;
+      }
+    }
+  }
+}

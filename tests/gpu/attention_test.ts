@@ -4,6 +4,7 @@ import {
   attentionBackward,
   attentionForward,
   attentionKeysPerThread,
+  attentionKeySplits,
   type AttentionOptions,
   attentionQuerySplits,
   attentionSavedSize,
@@ -83,26 +84,29 @@ Deno.test("attention: GPU forward and backward match the float64 reference on aw
       const o = optsOf(gpu, a);
       const q = tensor(gpu, [nq], qh), k = tensor(gpu, [nk], kh), v = tensor(gpu, [nk], vh);
       const dout = tensor(gpu, [nq], doh);
-      const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
       const ref = attentionRef(qh, kh, vh, a);
       const gref = attentionBackwardRef(qh, kh, vh, doh, a);
       // The dk/dv blockings GPUs and CPU adapters use, whichever this adapter is, each unsplit
       // and split as GPUs split it, plus one more split count per case (2 to 64 ways: 32 to 1
-      // key blocks per workgroup, one or several reduction outputs per lane).
-      const blockings: [number, number][] = [];
+      // key blocks per workgroup, one or several reduction outputs per lane); the forward and dq
+      // passes alternate unsplit and split as GPUs split them, plus one more count per case.
+      const blockings: [number, number, number][] = [];
+      const sk = [1, attentionKeySplits(false)];
       for (
         const rk of new Set([attentionKeysPerThread(a.D, false), attentionKeysPerThread(a.D, true)])
       ) {
         for (const s of new Set([1, attentionQuerySplits(false), attentionQuerySplits(true)])) {
-          blockings.push([rk, s]);
+          blockings.push([rk, s, sk[blockings.length % 2]]);
         }
       }
-      blockings.push([attentionKeysPerThread(a.D, false), [2, 4, 16, 32, 64][ci % 5]]);
-      for (const [keysPerThread, querySplits] of blockings) {
-        const ob = { ...o, keysPerThread, querySplits };
-        const tag = `${name(a)} RK${keysPerThread} S${querySplits}`;
+      blockings.push([attentionKeysPerThread(a.D, false), [2, 4, 16, 32, 64][ci % 5], 1]);
+      blockings.push([attentionKeysPerThread(a.D, false), 1, [64, 32, 16, 4, 2][ci % 5]]);
+      for (const [keysPerThread, querySplits, keySplits] of blockings) {
+        const ob = { ...o, keysPerThread, querySplits, keySplits };
+        const tag = `${name(a)} RK${keysPerThread} S${querySplits} SK${keySplits}`;
         // NaN-filled, so an element a blocking fails to write cannot pass on an earlier one's value.
         const dq = nanTensor(gpu, nq), dk = nanTensor(gpu, nk), dv = nanTensor(gpu, nk);
+        const out = nanTensor(gpu, nq), saved = nanTensor(gpu, attentionSavedSize(o));
         await run(gpu, (r) => {
           attentionForward(r, out, saved, q, k, v, ob);
           attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, ob);
@@ -143,9 +147,12 @@ Deno.test("attention: a long sequence with wide GQA groups (T 257, D 32, 4 query
     const out = tensor(gpu, [nq]), saved = tensor(gpu, [attentionSavedSize(o)]);
     const ref = attentionRef(qh, kh, vh, a);
     const gref = attentionBackwardRef(qh, kh, vh, doh, a);
-    // This adapter's dk/dv kernel, and the GPUs' split one (4 workgroups per kv head here).
-    for (const querySplits of new Set([undefined, attentionQuerySplits(false)])) {
-      const ob = { ...o, querySplits }, tag = `long S${querySplits ?? "default"}`;
+    // This adapter's kernels, and the GPUs' split ones (4 dk/dv workgroups per kv head here).
+    for (const split of [false, true]) {
+      const ob = split
+        ? { ...o, querySplits: attentionQuerySplits(false), keySplits: attentionKeySplits(false) }
+        : o;
+      const tag = `long ${split ? "split as on GPUs" : "default"}`;
       const dq = nanTensor(gpu, nq), dk = nanTensor(gpu, nk), dv = nanTensor(gpu, nk);
       await run(gpu, (r) => {
         attentionForward(r, out, saved, q, k, v, ob);
@@ -164,8 +171,8 @@ Deno.test("attention: a long sequence with wide GQA groups (T 257, D 32, 4 query
 Deno.test("attention: backward is bit-identical run to run (GQA and query-split reductions without atomics)", async () => {
   const gpu = await acquireGpu();
   try {
-    // GQA with several workgroups per kv head and padded rows; dk/dv unsplit and split as GPUs
-    // split it. Each kernel's two runs find different values in the outputs (NaN, the other
+    // GQA with several workgroups per kv head and padded rows; every pass unsplit and split as
+    // GPUs split it. Each kernel's two runs find different values in the outputs (NaN, the other
     // kernel's, its own), so one that read or skipped its outputs would differ.
     const a: AttnDims = { ...CASES[3], T: 70, lens: [70, 45] };
     const nq = a.B * a.T * a.Hq * a.D, nk = a.B * a.T * a.Hkv * a.D;
@@ -178,12 +185,17 @@ Deno.test("attention: backward is bit-identical run to run (GQA and query-split 
     const results = new Map<number, Float32Array[][]>(splits.map((s) => [s, []]));
     for (let rep = 0; rep < 2; rep++) {
       for (const querySplits of rep ? splits.toReversed() : splits) {
-        const ob = { ...o, querySplits };
+        const ob = {
+          ...o,
+          querySplits,
+          keySplits: querySplits === 1 ? 1 : attentionKeySplits(false),
+        };
         await run(gpu, (r) => {
           attentionForward(r, out, saved, q, k, v, ob);
           attentionBackward(r, dq, dk, dv, dout, q, k, v, out, saved, ob);
         });
         results.get(querySplits)!.push([
+          await readback(gpu, out),
           await readback(gpu, dq),
           await readback(gpu, dk),
           await readback(gpu, dv),
@@ -191,11 +203,11 @@ Deno.test("attention: backward is bit-identical run to run (GQA and query-split 
       }
     }
     for (const [s, [first, second]] of results) {
-      for (let t = 0; t < 3; t++) {
+      for (let t = 0; t < 4; t++) {
         assert.deepEqual(
           new Uint32Array(first[t].buffer),
           new Uint32Array(second[t].buffer),
-          `S${s} ${["dq", "dk", "dv"][t]} differs between runs`,
+          `S${s} ${["out", "dq", "dk", "dv"][t]} differs between runs`,
         );
       }
     }

@@ -34,6 +34,11 @@ export interface AttentionOptions {
    * (tests and benches; default `attentionQuerySplits`).
    */
   querySplits?: number;
+  /**
+   * Threads sharing each forward and dq query block's keys, a divisor of 64; 1 runs the unsplit
+   * kernels (tests and benches; default `attentionKeySplits`).
+   */
+  keySplits?: number;
 }
 
 /** Elements of the `saved` workspace the forward fills and the backward reads: 2 * B * Hq * T. */
@@ -68,8 +73,23 @@ export function attentionQuerySplits(cpu = false): number {
   return cpu ? 1 : 8;
 }
 
-/** The kernel of `entry` for a head size and dk/dv blocking (RK keys, S query splits). */
-function source(headDim: number, entry: string, rk: number, splits: number): KernelSpec {
+/**
+ * Threads sharing each forward and dq query block's keys, each taking every SK-th key. GPUs: 8,
+ * for the same reason as `attentionQuerySplits` (B*Hq*T/R threads of up to T dependent steps leave
+ * a GPU mostly idle). CPU adapters: 1, the unsplit kernels, whose threads already fill the cores.
+ */
+export function attentionKeySplits(cpu = false): number {
+  return cpu ? 1 : 8;
+}
+
+/** The kernel of `entry` for a head size, dk/dv blocking (RK keys, S splits) and SK key splits. */
+function source(
+  headDim: number,
+  entry: string,
+  rk: number,
+  splits: number,
+  keySplits: number,
+): KernelSpec {
   return {
     file: "attention.wgsl",
     entry,
@@ -78,14 +98,59 @@ function source(headDim: number, entry: string, rk: number, splits: number): Ker
       R: attentionRowsPerThread(headDim),
       RK: rk,
       S: splits,
+      SK: keySplits,
     },
   };
 }
 
-/** A kernel that ignores RK and S, with the adapter's defaults: one pipeline per head size. */
+/** A kernel that ignores RK, S and SK, with the adapter's defaults: one pipeline per head size. */
 function plainSource(gpu: Gpu, headDim: number, entry: string): KernelSpec {
   const cpu = isCpuAdapter(gpu);
-  return source(headDim, entry, attentionKeysPerThread(headDim, cpu), attentionQuerySplits(cpu));
+  return source(
+    headDim,
+    entry,
+    attentionKeysPerThread(headDim, cpu),
+    attentionQuerySplits(cpu),
+    attentionKeySplits(cpu),
+  );
+}
+
+/** The forward and dq key splits of a call: the options if given, else the adapter's default. */
+function keySplitsOf(gpu: Gpu, o: AttentionOptions): number {
+  const sk = o.keySplits ?? attentionKeySplits(isCpuAdapter(gpu));
+  if (!Number.isInteger(sk) || sk < 1 || 64 % sk !== 0) {
+    throw new GpuError(`attention: keySplits must be a divisor of 64, got ${sk}`);
+  }
+  return sk;
+}
+
+/**
+ * The forward or dq kernel of a call and its grid: unsplit, one thread per R-row query block; or
+ * split SK ways, one 64-lane workgroup per 64 / SK query blocks of one (batch, head).
+ */
+function queryPass(
+  gpu: Gpu,
+  o: AttentionOptions,
+  unsplit: string,
+  split: string,
+): { spec: KernelSpec; entry: string; grid: [number, number] } {
+  const sk = keySplitsOf(gpu, o);
+  const blocks = Math.ceil(o.seqLen / attentionRowsPerThread(o.headDim));
+  const cpu = isCpuAdapter(gpu);
+  const rk = attentionKeysPerThread(o.headDim, cpu), s = attentionQuerySplits(cpu);
+  if (sk === 1) {
+    return {
+      spec: source(o.headDim, unsplit, rk, s, 1),
+      entry: unsplit,
+      grid: grid1d(o.batch * o.qHeads * blocks, 64),
+    };
+  }
+  const groups = Math.ceil(blocks * sk / 64);
+  return {
+    spec: source(o.headDim, split, rk, s, sk),
+    entry: split,
+    grid: grid1d(o.batch * o.qHeads * groups * 64, 64),
+  };
 }
 
 /** The dk/dv blocking of a call: the options if given, else the adapter's defaults. */
@@ -173,14 +238,14 @@ export function attentionForward(
   expectSize("attentionForward", "v", v, nk);
   expectSize("attentionForward", "saved", saved, attentionSavedSize(o));
   checkLoops(r.gpu, o, false);
-  const pl = kernel(r.gpu, plainSource(r.gpu, o.headDim, "attention_fwd"));
+  const pass = queryPass(r.gpu, o, "attention_fwd", "attention_fwd_split");
   const lens = o.lengths?.buffer ?? q.buffer;
   r.dispatch(
-    pl,
+    kernel(r.gpu, pass.spec),
     uniforms(o),
     [q.buffer, k.buffer, v.buffer, lens, out.buffer, saved.buffer],
-    grid1d(o.batch * o.qHeads * Math.ceil(o.seqLen / attentionRowsPerThread(o.headDim)), 64),
-    "attention_fwd",
+    pass.grid,
+    pass.entry,
   );
 }
 
@@ -217,10 +282,7 @@ export function attentionBackward(
   const { rk, splits } = dkvBlocking(r.gpu, o);
   const lens = o.lengths?.buffer ?? q.buffer;
   const rows = grid1d(o.batch * o.seqLen * o.qHeads, 64);
-  const blocks = grid1d(
-    o.batch * o.qHeads * Math.ceil(o.seqLen / attentionRowsPerThread(o.headDim)),
-    64,
-  );
+  const dqPass = queryPass(r.gpu, o, "attention_bwd_dq", "attention_bwd_dq_split");
   r.dispatch(
     kernel(r.gpu, plainSource(r.gpu, o.headDim, "attention_bwd_delta")),
     u,
@@ -229,11 +291,11 @@ export function attentionBackward(
     "attention_bwd_delta",
   );
   r.dispatch(
-    kernel(r.gpu, plainSource(r.gpu, o.headDim, "attention_bwd_dq")),
+    kernel(r.gpu, dqPass.spec),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dq.buffer],
-    blocks,
-    "attention_bwd_dq",
+    dqPass.grid,
+    dqPass.entry,
   );
   const keyBlocks = Math.ceil(o.seqLen / rk);
   // Split: one 64-lane workgroup per 64 / splits key blocks of one (batch, kv head).
@@ -242,7 +304,7 @@ export function attentionBackward(
     : o.batch * o.kvHeads * Math.ceil(keyBlocks * splits / 64) * 64;
   const entry = splits === 1 ? "attention_bwd_dkv" : "attention_bwd_dkv_split";
   r.dispatch(
-    kernel(r.gpu, source(o.headDim, entry, rk, splits)),
+    kernel(r.gpu, source(o.headDim, entry, rk, splits, attentionKeySplits(isCpuAdapter(r.gpu)))),
     u,
     [q.buffer, k.buffer, v.buffer, lens, dout.buffer, saved.buffer, dk.buffer, dv.buffer],
     grid1d(dkvThreads, 64),
