@@ -16,6 +16,7 @@ import {
 } from "../lib/gpu/mod.ts";
 import { imageTokens, type ModelConfig, modelConfig } from "../lib/model/config.ts";
 import {
+  collectSteps,
   createGpuModel,
   freeGpuModel,
   type GpuModel,
@@ -24,17 +25,22 @@ import {
   recordBackward,
   recordForward,
   recordOptimizer,
+  submitTrainStep,
   trainStep,
   uploadTargets,
 } from "../lib/model/gpu_model.ts";
 import { initParams, paramCount, uniformStream } from "../lib/model/params.ts";
 import { VOCAB_SIZE } from "../lib/tasks/mod.ts";
+import { TRAINER_OPTIONS } from "../lib/train/kinds.ts";
 
 interface Row {
   name: string;
   params: number;
   batch: string;
+  /** Steps submitted back to back and read back in windows, as the trainers run them. */
   msPerStep: number;
+  /** One step submitted and read back before the next is recorded. */
+  syncMs: number;
   /** CPU time to record (not run) one step's command buffer. */
   hostMs: number;
   textTokPerS: number;
@@ -77,25 +83,35 @@ function hostRecordMs(model: GpuModel, batch: LossBatch): number {
   return (performance.now() - t0) / n;
 }
 
-/** Mean ms per training step after warm-up (running until `minMs` or `maxSteps`), host ms. */
+/**
+ * Mean ms per training step after warm-up, as the trainers run them (submitted back to back and
+ * read back TRAINER_OPTIONS.stepsPerReadback at a time); ms per step submitted and read back alone
+ * (each wait costs Deno's WebGPU a ~10 ms poll); host ms to record one step.
+ */
 async function timeSteps(
   gpu: Gpu,
   c: ModelConfig,
   batch: LossBatch,
   minMs: number,
   maxSteps: number,
-): Promise<[number, number]> {
+): Promise<[number, number, number]> {
   const model = createGpuModel(gpu, c, initParams(c, 0));
   const opt = { lr: 1e-3, weightDecay: 0.01, gradClip: 1.0 };
+  const window = Math.min(TRAINER_OPTIONS.stepsPerReadback, maxSteps);
   await trainStep(model, batch, opt);
   await trainStep(model, batch, opt);
-  const t0 = performance.now();
+  let t0 = performance.now();
   let n = 0;
-  while (n < maxSteps && (n < 2 || performance.now() - t0 < minMs)) {
-    await trainStep(model, batch, opt);
-    n++;
+  while (n < maxSteps && (n < window || performance.now() - t0 < minMs)) {
+    const pending = Array.from({ length: window }, () => submitTrainStep(model, batch, opt));
+    await collectSteps(model, pending);
+    n += window;
   }
   const ms = (performance.now() - t0) / n;
+  t0 = performance.now();
+  const single = Math.max(2, Math.min(n, 10));
+  for (let i = 0; i < single; i++) await trainStep(model, batch, opt);
+  const syncMs = (performance.now() - t0) / single;
   const host = hostRecordMs(model, batch);
   if (Deno.env.get("ZG_PROFILE") && enableProfiling(gpu)) {
     resetProfile(gpu);
@@ -104,7 +120,7 @@ async function timeSteps(
     gpu.profiler = undefined;
   }
   freeGpuModel(model);
-  return [ms, host];
+  return [ms, syncMs, host];
 }
 
 async function measure(
@@ -117,13 +133,20 @@ async function measure(
   minMs: number,
   maxSteps: number,
 ): Promise<Row> {
-  const [ms, hostMs] = await timeSteps(gpu, c, syntheticBatch(c, B, T, images), minMs, maxSteps);
+  const [ms, syncMs, hostMs] = await timeSteps(
+    gpu,
+    c,
+    syntheticBatch(c, B, T, images),
+    minMs,
+    maxSteps,
+  );
   const P = images ? imageTokens(c) : 0;
   return {
     name,
     params: paramCount(c),
     batch: `${B}x(${P}+${T})`,
     msPerStep: ms,
+    syncMs,
     hostMs,
     textTokPerS: (B * T) / (ms / 1000),
     seqTokPerS: (B * (P + T)) / (ms / 1000),
@@ -231,8 +254,8 @@ export async function bench(): Promise<void> {
   const minMs = soft ? 3000 : 2000, maxSteps = soft ? 5 : 50;
   const rows: Row[] = [];
   console.log(
-    "| model | params | batch B×(img+text) | ms/step | host ms to record | text tok/s | seq tok/s |\n" +
-      "|---|---:|---|---:|---:|---:|---:|",
+    "| model | params | batch B×(img+text) | ms/step | ms/step, read back each | host ms to record " +
+      "| text tok/s | seq tok/s |\n|---|---:|---|---:|---:|---:|---:|---:|",
   );
   const show = (r: Row) => {
     rows.push(r);
@@ -241,6 +264,7 @@ export async function bench(): Promise<void> {
       `${(r.params / 1e6).toFixed(2)}M`,
       r.batch,
       r.msPerStep.toFixed(1),
+      r.syncMs.toFixed(1),
       r.hostMs.toFixed(1),
       r.textTokPerS.toFixed(0),
       r.seqTokPerS.toFixed(0),

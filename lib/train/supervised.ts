@@ -7,11 +7,13 @@
 import type { Gpu } from "../gpu/context.ts";
 import { type JobContext, NumericError } from "../runner/kind.ts";
 import {
+  collectSteps,
   createGpuModel,
   freeGpuModel,
   type GpuModel,
+  type PendingStep,
   readModelState,
-  trainStep,
+  submitTrainStep,
 } from "../model/gpu_model.ts";
 import { decodeState, encodeState, type Extra, loadModel, saveModel } from "../model/checkpoint.ts";
 import { imageTokens, type ModelConfig } from "../model/config.ts";
@@ -25,6 +27,13 @@ import { TrainConfigError } from "./sections.ts";
 export interface TrainerOptions {
   /** Save a resumable checkpoint when this many seconds passed since the last one. */
   checkpointEverySeconds: number;
+  /**
+   * Supervised steps submitted before their losses are read back, in one wait (each wait costs
+   * Deno's WebGPU a ~10 ms poll, and the GPU idles during it). 1 = read every step. A non-finite
+   * loss still ends the job naming its step, up to this many steps after it was computed; the
+   * checkpoint written before stays the one to resume from.
+   */
+  stepsPerReadback: number;
 }
 
 /** Everything one supervised job needs. */
@@ -111,6 +120,33 @@ export async function runSupervised(j: SupervisedJob): Promise<void> {
   };
   try {
     let lastSave = performance.now();
+    const window = Math.max(1, Math.floor(j.options.stepsPerReadback));
+    const pending: { step: number; lr: number; tokens: number; handle: PendingStep }[] = [];
+    let since = performance.now();
+    // Reads back the pending steps and records their metrics, in step order.
+    const flush = async () => {
+      const results = await collectSteps(model, pending.map((p) => p.handle));
+      const now = performance.now();
+      const seconds = (now - since) / 1000 / pending.length;
+      since = now;
+      for (const [i, res] of results.entries()) {
+        const { step, lr, tokens } = pending[i];
+        if (!Number.isFinite(res.loss) || !Number.isFinite(res.gradNorm)) {
+          throw new NumericError(`non-finite ${ctx.job.kind} loss at step ${step + 1}`, step + 1, {
+            loss: res.loss,
+            grad_norm: res.gradNorm,
+            lr,
+          });
+        }
+        const done = step + 1;
+        ctx.sink.scalar(done, "loss", res.loss);
+        ctx.sink.scalar(done, "lr", lr);
+        ctx.sink.scalar(done, "grad_norm", res.gradNorm);
+        ctx.sink.scalar(done, "tokens_per_s", tokens / seconds);
+        ctx.progress(done, hp.steps);
+      }
+      pending.length = 0;
+    };
     while (model.step < hp.steps) {
       const step = model.step;
       const examples = Array.from(
@@ -122,28 +158,17 @@ export async function runSupervised(j: SupervisedJob): Promise<void> {
       const T = Math.min(textLen, Math.ceil(longest / 16) * 16);
       const { batch, textTokens } = packBatch(examples, T, config.image_size);
       const lr = learningRate(hp, step, hp.steps);
-      const t0 = performance.now();
-      const res = await trainStep(model, batch, {
+      const handle = submitTrainStep(model, batch, {
         lr,
         weightDecay: hp.weight_decay,
         gradClip: hp.grad_clip,
       });
-      const seconds = (performance.now() - t0) / 1000;
-      if (!Number.isFinite(res.loss) || !Number.isFinite(res.gradNorm)) {
-        throw new NumericError(`non-finite ${ctx.job.kind} loss at step ${step + 1}`, step + 1, {
-          loss: res.loss,
-          grad_norm: res.gradNorm,
-          lr,
-        });
-      }
+      pending.push({ step, lr, tokens: textTokens + P * hp.batch_size, handle });
       const done = model.step;
-      ctx.sink.scalar(done, "loss", res.loss);
-      ctx.sink.scalar(done, "lr", lr);
-      ctx.sink.scalar(done, "grad_norm", res.gradNorm);
-      ctx.sink.scalar(done, "tokens_per_s", (textTokens + P * hp.batch_size) / seconds);
-      ctx.progress(done, hp.steps);
       const due = (performance.now() - lastSave) / 1000 >= j.options.checkpointEverySeconds;
-      if (ctx.signal.aborted || (due && done < hp.steps)) {
+      if (pending.length >= window || done >= hp.steps || due || ctx.signal.aborted) await flush();
+      // Only with nothing pending (an abort can arrive during the flush, through progress).
+      if (!pending.length && (ctx.signal.aborted || (due && done < hp.steps))) {
         await save();
         lastSave = performance.now();
         if (ctx.signal.aborted) return;

@@ -88,7 +88,7 @@ Deno.test({
   fn: async () => {
     const gpu = await acquireGpu();
     try {
-      const opts = { checkpointEverySeconds: 1e9 };
+      const opts = { checkpointEverySeconds: 1e9, stepsPerReadback: 8 };
       const base = await Deno.makeTempDir();
       await runPretrain(fakeContext(gpu, "pretrain", LEARNING_CONFIG, base, {}, recorded()), opts);
       const before = await relationAccuracy(gpu, base);
@@ -190,6 +190,7 @@ Deno.test({
       const dir = await Deno.makeTempDir();
       await runPretrain(fakeContext(gpu, "pretrain", cfg, dir, {}, recorded()), {
         checkpointEverySeconds: 1e9,
+        stepsPerReadback: 8,
       });
       const { own, other } = await imageGap(gpu, dir);
       console.log(

@@ -67,7 +67,7 @@ Deno.test("rl kind: trains from the input model, evaluates every eval_every step
       progress: () => {},
       resources: { gpu },
     };
-    await rlKind({ checkpointEverySeconds: 1e9 }).run(ctx);
+    await rlKind({ checkpointEverySeconds: 1e9, stepsPerReadback: 8 }).run(ctx);
     assert.ok(scalars.includes("1:accuracy") && scalars.includes("0:reward"));
     assert.deepEqual(evals.map((e) => e[0]), [2, 2, 2, 2]);
     assert.deepEqual(evals.map((e) => e[2]), [1, 1, 1, 1]);
