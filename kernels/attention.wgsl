@@ -334,17 +334,22 @@ fn attention_bwd_dkv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 // rows. Workgroup w
 // < NW * B * Hkv (NW = ceil(ceil(T / RK) / KPW)) takes bh = w % (B * Hkv), wb = w / (B * Hkv):
 // the workgroups of the first keys, which have the most queries, start first.
-// Each lane keeps acc[NP], NP = 2 * RK * HD4 partial vec4s (dv of key r at r * HD4 + d, dk at
-// (RK + r) * HD4 + d); the partials then meet in workgroup memory CH vec4s per lane at a time and
-// every output vec4 is summed over splits 0, 1, ..., S-1 in that order by one lane, so the result
-// is bit-identical run to run whatever the scheduling (no atomics). CH <= 4 keeps red at 4 KiB:
-// WebGPU zero-fills workgroup memory, which llvmpipe compiles element by element (first
-// backward at D 32: 9 s with a 16 KiB red, 1.6 s with 4 KiB, 0.6 s unsplit).
+// Each lane keeps its keys' partial dv and dk (RK * HD4 vec4s each, named registers unrolled in
+// text as in the split forward below); they then meet in workgroup memory one vec4 per round and
+// lanes of split 0 sum theirs over splits 0, 1, ..., S-1 in that order, so the result is
+// bit-identical run to run whatever the scheduling (no atomics). red stays at 1 KiB: WebGPU
+// zero-fills workgroup memory, which llvmpipe compiles element by element (first backward at
+// D 32: 9 s with a 16 KiB red, 1.6 s with 4 KiB, 0.6 s unsplit).
 // Bindings as attention_bwd_dkv.
 const KPW: u32 = 64u / S;
-const NP: u32 = 2u * RK * HD4;
-const CH: u32 = min(NP, 4u);
-var<workgroup> red: array<vec4<f32>, 64u * CH>;
+var<workgroup> red: array<vec4<f32>, 64u>;
+
+// Sum over splits 0, 1, ..., S-1 of key block kl's lanes' values parked in red.
+fn kv_gather(kl: u32) -> vec4<f32> {
+  var sum = red[kl];
+  for (var t = 1u; t < S; t++) { sum += red[t * KPW + kl]; }
+  return sum;
+}
 
 @compute @workgroup_size(64)
 fn attention_bwd_dkv_split(
@@ -365,17 +370,16 @@ fn attention_bwd_dkv_split(
   let s = lid / KPW;
   let len = seq_len(b);
   let j0 = (wb * KPW + kl) * RK;
-  var kv: array<array<vec4<f32>, HD4>, RK>;
-  var vv: array<array<vec4<f32>, HD4>, RK>;
-  var acc: array<vec4<f32>, NP>;
-  for (var r = 0u; r < RK; r++) {
-    let ko = ((b * p.T + min(j0 + r, p.T - 1u)) * p.Hkv + hk) * HD4;
-    for (var d = 0u; d < HD4; d++) {
-      kv[r][d] = k[ko + d] * p.scale;
-      vv[r][d] = v[ko + d];
-    }
-  }
-  for (var e = 0u; e < NP; e++) { acc[e] = vec4<f32>(0.0); }
+//#for r RK
+  let jk${r} = j0 + ${r}u;
+  let ko${r} = ((b * p.T + min(jk${r}, p.T - 1u)) * p.Hkv + hk) * HD4;
+//#for d HD4
+  let kv${r}_${d} = k[ko${r} + ${d}u] * p.scale;
+  let vv${r}_${d} = v[ko${r} + ${d}u];
+  var dk${r}_${d} = vec4<f32>(0.0);
+  var dv${r}_${d} = vec4<f32>(0.0);
+//#endfor
+//#endfor
   let jw = wb * KPW * RK;
   let group = p.Hq / p.Hkv;
   let lo = select(jw, 0u, jw < p.prefix);
@@ -387,63 +391,41 @@ fn attention_bwd_dkv_split(
       let row = (b * p.Hq + h) * p.T + i;
       let lse_i = g_saved[row];
       let delta_i = g_saved[n + row];
-      var sc: array<f32, RK>;
-      var dp: array<f32, RK>;
-      for (var r = 0u; r < RK; r++) {
-        sc[r] = 0.0;
-        dp[r] = 0.0;
-      }
-      for (var d = 0u; d < HD4; d++) {
-        let qq = q[qo + d];
-        let gg = g_dout[qo + d];
-        for (var r = 0u; r < RK; r++) {
-          sc[r] += dot(qq, kv[r][d]);
-          dp[r] += dot(gg, vv[r][d]);
-        }
-      }
-      var pr: array<f32, RK>;
-      var ds: array<f32, RK>;
-      for (var r = 0u; r < RK; r++) {
-        let j = j0 + r;
-        let on = j < len && (i >= j || j < p.prefix);
-        pr[r] = select(0.0, exp(sc[r] - lse_i), on);
-        ds[r] = pr[r] * (dp[r] - delta_i);
-      }
-      for (var d = 0u; d < HD4; d++) {
-        let qq = q[qo + d];
-        let gg = g_dout[qo + d];
-        for (var r = 0u; r < RK; r++) {
-          acc[r * HD4 + d] += pr[r] * gg;
-          acc[(RK + r) * HD4 + d] += ds[r] * qq;
-        }
-      }
+//#for r RK
+      var sc${r} = 0.0;
+      var dp${r} = 0.0;
+//#endfor
+//#for d HD4
+      let qq${d} = q[qo + ${d}u];
+      let gg${d} = g_dout[qo + ${d}u];
+//#for r RK
+      sc${r} += dot(qq${d}, kv${r}_${d});
+      dp${r} += dot(gg${d}, vv${r}_${d});
+//#endfor
+//#endfor
+//#for r RK
+      let pr${r} = select(0.0, exp(sc${r} - lse_i), jk${r} < len && (i >= jk${r} || jk${r} < p.prefix));
+      let ds${r} = pr${r} * (dp${r} - delta_i);
+//#for d HD4
+      dv${r}_${d} += pr${r} * gg${d};
+      dk${r}_${d} += ds${r} * qq${d};
+//#endfor
+//#endfor
     }
   }
-  // Round c: lane lid parks acc[c + e] at red[e * 64 + lid]; output (kl, c + e) is then the sum
-  // of red[e * 64 + s * KPW + kl] over s = 0 .. S-1, taken by lane o = e * KPW + kl (mod 64).
-  for (var c = 0u; c < NP; c += CH) {
-    workgroupBarrier();
-    for (var e = 0u; e < CH; e++) { red[e * 64u + lid] = acc[min(c + e, NP - 1u)]; }
-    workgroupBarrier();
-    for (var o = lid; o < KPW * CH; o += 64u) {
-      let e = o / KPW;
-      let ol = o % KPW;
-      var sum = red[e * 64u + ol];
-      for (var t = 1u; t < S; t++) { sum += red[e * 64u + t * KPW + ol]; }
-      let f = c + e;
-      let j = (wb * KPW + ol) * RK + (f / HD4) % RK;
-      if (f < NP && j < p.T) {
-        let ko = ((b * p.T + j) * p.Hkv + hk) * HD4 + f % HD4;
-        if (f < RK * HD4) {
-          g_dv[ko] = sum;
-        } else {
-          g_dk[ko] = sum * p.scale;
-        }
-      }
-    }
-  }
+//#for r RK
+//#for d HD4
+  workgroupBarrier();
+  red[lid] = dv${r}_${d};
+  workgroupBarrier();
+  if (s == 0u && jk${r} < p.T) { g_dv[ko${r} + ${d}u] = kv_gather(kl); }
+  workgroupBarrier();
+  red[lid] = dk${r}_${d};
+  workgroupBarrier();
+  if (s == 0u && jk${r} < p.T) { g_dk[ko${r} + ${d}u] = kv_gather(kl) * p.scale; }
+//#endfor
+//#endfor
 }
-
 
 // Forward and dq on GPUs, each query block's key loop split SK ways (flash-decoding style). One
 // thread per R query rows gives B*Hq*T/R threads, each up to T dependent iterations: too few and
@@ -457,13 +439,16 @@ fn attention_bwd_dkv_split(
 // that order, so results are bit-identical run to run (no atomics). Forward: each split rescales
 // its (m, l, acc) to the rows' common max M (a max is exact in any order), then l and acc are
 // summed: out = sum acc / sum l, saved[0] = M + log(sum l). dq: the partial sums, summed. The
-// NQ4 = R * HD4 accumulator vec4s of a lane cross CHQ at a time through redq (4 KiB; see CH above
-// for why it stays small). R <= 4: a lane's m and l for its rows fit one vec4 each (rowq).
+// R * HD4 accumulator vec4s of a lane cross redq one per round (1 KiB; see CH above for why it
+// stays small); lanes of split 0 sum and write them. R <= 4: a lane's per-row m, l, lse, delta
+// and key ends are vec4 lanes.
+// Loops over rows and head-dimension chunks are unrolled in text (//#for, with R and HD4 as
+// defines) and the per-row vectors are named registers (qv0_0, acc0_0, ...): with arrays indexed
+// in loops, NVIDIA's compiler kept them in local memory (H200, small shape: forward 1.29 ms with
+// arrays; see README, "The GPU engine").
 // Bindings: forward as attention_fwd, dq as attention_bwd_dq.
 const QPW: u32 = 64u / SK;
-const NQ4: u32 = R * HD4;
-const CHQ: u32 = min(NQ4, 4u);
-var<workgroup> redq: array<vec4<f32>, 64u * CHQ>;
+var<workgroup> redq: array<vec4<f32>, 64u>;
 var<workgroup> rowq: array<vec4<f32>, 64u>;
 
 struct QLane {
@@ -504,10 +489,10 @@ fn q_lane(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> QLane {
   return o;
 }
 
-// Sum over splits 0, 1, ..., SK-1 of slot e of block ol's lanes, as parked in redq.
-fn q_gather(e: u32, ol: u32) -> vec4<f32> {
-  var sum = redq[e * 64u + ol];
-  for (var t = 1u; t < SK; t++) { sum += redq[e * 64u + t * QPW + ol]; }
+// Sum over splits 0, 1, ..., SK-1 of block ol's lanes' values parked in redq.
+fn q_gather(ol: u32) -> vec4<f32> {
+  var sum = redq[ol];
+  for (var t = 1u; t < SK; t++) { sum += redq[t * QPW + ol]; }
   return sum;
 }
 
@@ -527,84 +512,74 @@ fn attention_fwd_split(
   if (!q_live(wid, nwg)) { return; }
   let ln = q_lane(wid, nwg, lid);
   let blk = ln.blk0 + ln.ql;
-  var qv: array<array<vec4<f32>, HD4>, R>;
-  var acc: array<vec4<f32>, NQ4>;
+  // Row r of the lane's block in vector lane r (R <= 4; unused lanes keep kend 0, so they never
+  // take part and their m, l stay -3e38, 0).
+  var kend = vec4<u32>(0u);
+//#for r R
+  let i${r} = blk * R + ${r}u;
+  kend[${r}] = select(0u, key_end(i${r}, ln.len), i${r} < ln.len);
+  let qo${r} = ((ln.b * p.T + min(i${r}, p.T - 1u)) * p.Hq + ln.h) * HD4;
+//#for d HD4
+  let qv${r}_${d} = select(vec4<f32>(0.0), q[qo${r} + ${d}u] * p.scale, i${r} < ln.len);
+  var acc${r}_${d} = vec4<f32>(0.0);
+//#endfor
+//#endfor
+  let kmax = max(max(kend.x, kend.y), max(kend.z, kend.w));
   var m = vec4<f32>(-3.0e38);
   var l = vec4<f32>(0.0);
-  var kend: array<u32, R>;
-  var kmax = 0u;
-  for (var r = 0u; r < R; r++) {
-    let i = blk * R + r;
-    let valid = i < ln.len;
-    kend[r] = select(0u, key_end(i, ln.len), valid);
-    kmax = max(kmax, kend[r]);
-    let qo = ((ln.b * p.T + min(i, p.T - 1u)) * p.Hq + ln.h) * HD4;
-    for (var d = 0u; d < HD4; d++) {
-      qv[r][d] = select(vec4<f32>(0.0), q[qo + d] * p.scale, valid);
-      acc[r * HD4 + d] = vec4<f32>(0.0);
-    }
-  }
   for (var j = ln.s; j < kmax; j += SK) {
     let ko = ((ln.b * p.T + j) * p.Hkv + ln.hk) * HD4;
-    var sc: array<f32, R>;
-    for (var r = 0u; r < R; r++) { sc[r] = 0.0; }
-    for (var d = 0u; d < HD4; d++) {
-      let kk = k[ko + d];
-      for (var r = 0u; r < R; r++) { sc[r] += dot(qv[r][d], kk); }
-    }
-    var corr: array<f32, R>;
-    var e: array<f32, R>;
-    for (var r = 0u; r < R; r++) {
-      let on = j < kend[r];
-      let m_new = select(m[r], max(m[r], sc[r]), on);
-      corr[r] = exp(m[r] - m_new);
-      e[r] = select(0.0, exp(sc[r] - m_new), on);
-      l[r] = l[r] * corr[r] + e[r];
-      m[r] = m_new;
-    }
-    for (var d = 0u; d < HD4; d++) {
-      let vv = v[ko + d];
-      for (var r = 0u; r < R; r++) { acc[r * HD4 + d] = acc[r * HD4 + d] * corr[r] + e[r] * vv; }
-    }
+    var sc = vec4<f32>(0.0);
+//#for d HD4
+    let kk${d} = k[ko + ${d}u];
+//#for r R
+    sc[${r}] += dot(qv${r}_${d}, kk${d});
+//#endfor
+//#endfor
+    let on = vec4<u32>(j) < kend;
+    let m_new = select(m, max(m, sc), on);
+    let corr = exp(m - m_new);
+    let e = select(vec4<f32>(0.0), exp(sc - m_new), on);
+    l = l * corr + e;
+    m = m_new;
+//#for d HD4
+    let vv${d} = v[ko + ${d}u];
+//#for r R
+    acc${r}_${d} = acc${r}_${d} * corr[${r}] + e[${r}] * vv${d};
+//#endfor
+//#endfor
   }
-  // The rows' max over splits; each split rescales to it (a split that saw no key has m = -3e38,
-  // l = 0 and acc = 0, so its factor does not matter).
+  // The rows' max over splits (exact in any order); each split rescales to it (a split that saw
+  // no key has m = -3e38, l = 0, acc = 0, so its factor does not matter).
   rowq[lid] = m;
   workgroupBarrier();
   var mx = rowq[ln.ql];
   for (var t = 1u; t < SK; t++) { mx = max(mx, rowq[t * QPW + ln.ql]); }
   let f = exp(m - mx);
-  for (var e = 0u; e < NQ4; e++) { acc[e] *= f[e / HD4]; }
   workgroupBarrier();
   rowq[lid] = l * f;
   workgroupBarrier();
+  // Lanes of split 0 write their block's rows; rowq keeps every lane's scaled l to the end.
+  let lsum = q_rowsum(ln.ql);
   if (ln.s == 0u) {
-    let lsum = q_rowsum(ln.ql);
-    for (var r = 0u; r < R; r++) {
-      let i = blk * R + r;
-      if (i < p.T) {
-        saved[(ln.b * p.Hq + ln.h) * p.T + i] = select(0.0, mx[r] + log(lsum[r]), i < ln.len);
-      }
+//#for r R
+    if (i${r} < p.T) {
+      let row = (ln.b * p.Hq + ln.h) * p.T + i${r};
+      saved[row] = select(0.0, mx[${r}] + log(lsum[${r}]), i${r} < ln.len);
     }
+//#endfor
   }
-  // Round c: lane lid parks acc[c + e] at redq[e * 64 + lid]; output (block ol, slot c + e) is
-  // taken by lane e * QPW + ol, which also re-sums block ol's l (same order, same value).
-  for (var c = 0u; c < NQ4; c += CHQ) {
-    workgroupBarrier();
-    for (var e = 0u; e < CHQ; e++) { redq[e * 64u + lid] = acc[min(c + e, NQ4 - 1u)]; }
-    workgroupBarrier();
-    for (var o = lid; o < QPW * CHQ; o += 64u) {
-      let e = o / QPW;
-      let ol = o % QPW;
-      let fe = c + e;
-      let i = (ln.blk0 + ol) * R + fe / HD4;
-      if (fe < NQ4 && i < p.T) {
-        let qo = ((ln.b * p.T + i) * p.Hq + ln.h) * HD4 + fe % HD4;
-        let lt = q_rowsum(ol)[fe / HD4];
-        out[qo] = select(vec4<f32>(0.0), q_gather(e, ol) / lt, i < ln.len);
-      }
-    }
+  // One accumulator vec4 per round: every lane parks it, lanes of split 0 sum their block's.
+//#for r R
+//#for d HD4
+  workgroupBarrier();
+  redq[lid] = acc${r}_${d} * f[${r}];
+  workgroupBarrier();
+  if (ln.s == 0u && i${r} < p.T) {
+    out[qo${r} + ${d}u] = select(vec4<f32>(0.0), q_gather(ln.ql) / lsum[${r}], i${r} < ln.len);
   }
+//#endfor
+//#endfor
 }
 
 @compute @workgroup_size(64)
@@ -617,66 +592,48 @@ fn attention_bwd_dq_split(
   let ln = q_lane(wid, nwg, lid);
   let blk = ln.blk0 + ln.ql;
   let n = p.B * p.Hq * p.T;
-  var qv: array<array<vec4<f32>, HD4>, R>;
-  var go: array<array<vec4<f32>, HD4>, R>;
-  var acc: array<vec4<f32>, NQ4>;
-  var lse: array<f32, R>;
-  var delta: array<f32, R>;
-  var kend: array<u32, R>;
-  var kmax = 0u;
-  for (var r = 0u; r < R; r++) {
-    let i = blk * R + r;
-    let valid = i < ln.len;
-    kend[r] = select(0u, key_end(i, ln.len), valid);
-    kmax = max(kmax, kend[r]);
-    let ic = min(i, p.T - 1u);
-    let qo = ((ln.b * p.T + ic) * p.Hq + ln.h) * HD4;
-    let row = (ln.b * p.Hq + ln.h) * p.T + ic;
-    lse[r] = g_saved[row];
-    delta[r] = g_saved[n + row];
-    for (var d = 0u; d < HD4; d++) {
-      qv[r][d] = select(vec4<f32>(0.0), q[qo + d] * p.scale, valid);
-      go[r][d] = select(vec4<f32>(0.0), g_dout[qo + d], valid);
-      acc[r * HD4 + d] = vec4<f32>(0.0);
-    }
-  }
+  var kend = vec4<u32>(0u);
+  var lse = vec4<f32>(0.0);
+  var delta = vec4<f32>(0.0);
+//#for r R
+  let i${r} = blk * R + ${r}u;
+  kend[${r}] = select(0u, key_end(i${r}, ln.len), i${r} < ln.len);
+  let qo${r} = ((ln.b * p.T + min(i${r}, p.T - 1u)) * p.Hq + ln.h) * HD4;
+  let row${r} = (ln.b * p.Hq + ln.h) * p.T + min(i${r}, p.T - 1u);
+  lse[${r}] = g_saved[row${r}];
+  delta[${r}] = g_saved[n + row${r}];
+//#for d HD4
+  let qv${r}_${d} = select(vec4<f32>(0.0), q[qo${r} + ${d}u] * p.scale, i${r} < ln.len);
+  let go${r}_${d} = select(vec4<f32>(0.0), g_dout[qo${r} + ${d}u], i${r} < ln.len);
+  var acc${r}_${d} = vec4<f32>(0.0);
+//#endfor
+//#endfor
+  let kmax = max(max(kend.x, kend.y), max(kend.z, kend.w));
   for (var j = ln.s; j < kmax; j += SK) {
     let ko = ((ln.b * p.T + j) * p.Hkv + ln.hk) * HD4;
-    var sc: array<f32, R>;
-    var dp: array<f32, R>;
-    for (var r = 0u; r < R; r++) {
-      sc[r] = 0.0;
-      dp[r] = 0.0;
-    }
-    for (var d = 0u; d < HD4; d++) {
-      let kk = k[ko + d];
-      let vv = v[ko + d];
-      for (var r = 0u; r < R; r++) {
-        sc[r] += dot(qv[r][d], kk);
-        dp[r] += dot(go[r][d], vv);
-      }
-    }
-    var ds: array<f32, R>;
-    for (var r = 0u; r < R; r++) {
-      ds[r] = select(0.0, exp(sc[r] - lse[r]) * (dp[r] - delta[r]), j < kend[r]);
-    }
-    for (var d = 0u; d < HD4; d++) {
-      let kk = k[ko + d];
-      for (var r = 0u; r < R; r++) { acc[r * HD4 + d] += ds[r] * kk; }
-    }
+    var sc = vec4<f32>(0.0);
+    var dp = vec4<f32>(0.0);
+//#for d HD4
+    let kk${d} = k[ko + ${d}u];
+    let vv${d} = v[ko + ${d}u];
+//#for r R
+    sc[${r}] += dot(qv${r}_${d}, kk${d});
+    dp[${r}] += dot(go${r}_${d}, vv${d});
+//#endfor
+//#endfor
+    let ds = select(vec4<f32>(0.0), exp(sc - lse) * (dp - delta), vec4<u32>(j) < kend);
+//#for d HD4
+//#for r R
+    acc${r}_${d} += ds[${r}] * kk${d};
+//#endfor
+//#endfor
   }
-  for (var c = 0u; c < NQ4; c += CHQ) {
-    workgroupBarrier();
-    for (var e = 0u; e < CHQ; e++) { redq[e * 64u + lid] = acc[min(c + e, NQ4 - 1u)]; }
-    workgroupBarrier();
-    for (var o = lid; o < QPW * CHQ; o += 64u) {
-      let e = o / QPW;
-      let ol = o % QPW;
-      let fe = c + e;
-      let i = (ln.blk0 + ol) * R + fe / HD4;
-      if (fe < NQ4 && i < p.T) {
-        g_dq[((ln.b * p.T + i) * p.Hq + ln.h) * HD4 + fe % HD4] = q_gather(e, ol) * p.scale;
-      }
-    }
-  }
+//#for r R
+//#for d HD4
+  workgroupBarrier();
+  redq[lid] = acc${r}_${d};
+  workgroupBarrier();
+  if (ln.s == 0u && i${r} < p.T) { g_dq[qo${r} + ${d}u] = q_gather(ln.ql) * p.scale; }
+//#endfor
+//#endfor
 }

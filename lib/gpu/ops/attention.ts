@@ -93,6 +93,8 @@ function source(
   return {
     file: "attention.wgsl",
     entry,
+    // The split kernels' //#for unrolling bounds.
+    defines: { R: attentionRowsPerThread(headDim), HD4: headDim / 4, RK: rk },
     consts: {
       HD: headDim,
       R: attentionRowsPerThread(headDim),
