@@ -344,10 +344,11 @@ fn attention_bwd_dkv(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 const KPW: u32 = 64u / S;
 var<workgroup> red: array<vec4<f32>, 64u>;
 
-// Sum over splits 0, 1, ..., S-1 of key block kl's lanes' values parked in red.
-fn kv_gather(kl: u32) -> vec4<f32> {
-  var sum = red[kl];
-  for (var t = 1u; t < S; t++) { sum += red[t * KPW + kl]; }
+// Sum in split order of the values the lanes parked in red: lane t * (64 / splits) + o of split t,
+// t = 0, 1, ..., splits - 1 (every split kernel lays its lanes out this way).
+fn split_sum(o: u32, splits: u32) -> vec4<f32> {
+  var sum = red[o];
+  for (var t = 1u; t < splits; t++) { sum += red[t * (64u / splits) + o]; }
   return sum;
 }
 
@@ -418,11 +419,11 @@ fn attention_bwd_dkv_split(
   workgroupBarrier();
   red[lid] = dv${r}_${d};
   workgroupBarrier();
-  if (s == 0u && jk${r} < p.T) { g_dv[ko${r} + ${d}u] = kv_gather(kl); }
+  if (s == 0u && jk${r} < p.T) { g_dv[ko${r} + ${d}u] = split_sum(kl, S); }
   workgroupBarrier();
   red[lid] = dk${r}_${d};
   workgroupBarrier();
-  if (s == 0u && jk${r} < p.T) { g_dk[ko${r} + ${d}u] = kv_gather(kl) * p.scale; }
+  if (s == 0u && jk${r} < p.T) { g_dk[ko${r} + ${d}u] = split_sum(kl, S) * p.scale; }
 //#endfor
 //#endfor
 }
@@ -439,8 +440,8 @@ fn attention_bwd_dkv_split(
 // that order, so results are bit-identical run to run (no atomics). Forward: each split rescales
 // its (m, l, acc) to the rows' common max M (a max is exact in any order), then l and acc are
 // summed: out = sum acc / sum l, saved[0] = M + log(sum l). dq: the partial sums, summed. The
-// R * HD4 accumulator vec4s of a lane cross redq one per round (1 KiB; see CH above for why it
-// stays small); lanes of split 0 sum and write them. R <= 4: a lane's per-row m, l, lse, delta
+// R * HD4 accumulator vec4s of a lane cross red one per round; lanes of split 0 sum and write
+// them. R <= 4: a lane's per-row m, l, lse, delta
 // and key ends are vec4 lanes.
 // Loops over rows and head-dimension chunks are unrolled in text (//#for, with R and HD4 as
 // defines) and the per-row vectors are named registers (qv0_0, acc0_0, ...): with arrays indexed
@@ -448,8 +449,6 @@ fn attention_bwd_dkv_split(
 // arrays; see README, "The GPU engine").
 // Bindings: forward as attention_fwd, dq as attention_bwd_dq.
 const QPW: u32 = 64u / SK;
-var<workgroup> redq: array<vec4<f32>, 64u>;
-var<workgroup> rowq: array<vec4<f32>, 64u>;
 
 struct QLane {
   b: u32,
@@ -487,20 +486,6 @@ fn q_lane(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> QLane {
   o.s = lid / QPW;
   o.len = seq_len(o.b);
   return o;
-}
-
-// Sum over splits 0, 1, ..., SK-1 of block ol's lanes' values parked in redq.
-fn q_gather(ol: u32) -> vec4<f32> {
-  var sum = redq[ol];
-  for (var t = 1u; t < SK; t++) { sum += redq[t * QPW + ol]; }
-  return sum;
-}
-
-// Sum over splits 0, 1, ..., SK-1 of block ol's rowq entries.
-fn q_rowsum(ol: u32) -> vec4<f32> {
-  var sum = rowq[ol];
-  for (var t = 1u; t < SK; t++) { sum += rowq[t * QPW + ol]; }
-  return sum;
 }
 
 @compute @workgroup_size(64)
@@ -551,16 +536,15 @@ fn attention_fwd_split(
   }
   // The rows' max over splits (exact in any order); each split rescales to it (a split that saw
   // no key has m = -3e38, l = 0, acc = 0, so its factor does not matter).
-  rowq[lid] = m;
+  red[lid] = m;
   workgroupBarrier();
-  var mx = rowq[ln.ql];
-  for (var t = 1u; t < SK; t++) { mx = max(mx, rowq[t * QPW + ln.ql]); }
+  var mx = red[ln.ql];
+  for (var t = 1u; t < SK; t++) { mx = max(mx, red[t * QPW + ln.ql]); }
   let f = exp(m - mx);
   workgroupBarrier();
-  rowq[lid] = l * f;
+  red[lid] = l * f;
   workgroupBarrier();
-  // Lanes of split 0 write their block's rows; rowq keeps every lane's scaled l to the end.
-  let lsum = q_rowsum(ln.ql);
+  let lsum = split_sum(ln.ql, SK);
   if (ln.s == 0u) {
 //#for r R
     if (i${r} < p.T) {
@@ -573,10 +557,10 @@ fn attention_fwd_split(
 //#for r R
 //#for d HD4
   workgroupBarrier();
-  redq[lid] = acc${r}_${d} * f[${r}];
+  red[lid] = acc${r}_${d} * f[${r}];
   workgroupBarrier();
   if (ln.s == 0u && i${r} < p.T) {
-    out[qo${r} + ${d}u] = select(vec4<f32>(0.0), q_gather(ln.ql) / lsum[${r}], i${r} < ln.len);
+    out[qo${r} + ${d}u] = select(vec4<f32>(0.0), split_sum(ln.ql, SK) / lsum[${r}], i${r} < ln.len);
   }
 //#endfor
 //#endfor
@@ -631,9 +615,9 @@ fn attention_bwd_dq_split(
 //#for r R
 //#for d HD4
   workgroupBarrier();
-  redq[lid] = acc${r}_${d};
+  red[lid] = acc${r}_${d};
   workgroupBarrier();
-  if (ln.s == 0u && i${r} < p.T) { g_dq[qo${r} + ${d}u] = q_gather(ln.ql) * p.scale; }
+  if (ln.s == 0u && i${r} < p.T) { g_dq[qo${r} + ${d}u] = split_sum(ln.ql, SK) * p.scale; }
 //#endfor
 //#endfor
 }
