@@ -11,7 +11,9 @@
  * AN object is, and the named object's level is answered about as often as the other object's
  * (2026-12-05). The 70%-trace corpus at 3,000 steps of 32 with `init_std` 0.072 still scored 109
  * and 97 of 200 (seeds 0, 1); SFT with traces at lr 5e-4 there kept the name copying that this
- * test's lr 2e-3 breaks, but raised nothing (115, 94).
+ * test's lr 2e-3 breaks, but raised nothing (115, 94). On the H200 the same corpus at 12,000 steps
+ * (4 seeds/inits) stayed at chance too (95–109 base, 104–109 after SFT): the traces are right except
+ * for the digits read off the image, about a third exact at 3,000 and at 12,000 steps (README).
  */
 import assert from "node:assert/strict";
 import { acquireGpu } from "../../lib/gpu/mod.ts";
