@@ -528,11 +528,20 @@ export function record(gpu: Gpu): Recorder & { finish(): GPUCommandBuffer } {
   };
 }
 
-/** Record, submit and wait for a step built by `build`; throws a `GpuError` if the device reported one. */
-export async function run(gpu: Gpu, build: (r: Recorder) => void): Promise<void> {
+/**
+ * Record and submit a step built by `build` without waiting: a later readback waits for it
+ * (mapAsync orders after all submitted work), and each wait costs Deno's WebGPU a poll of ~10 ms
+ * whatever the work (11 ms for an empty queue, lavapipe and H200 alike).
+ */
+export function submit(gpu: Gpu, build: (r: Recorder) => void): void {
   const r = record(gpu);
   build(r);
   gpu.device.queue.submit([r.finish()]);
+}
+
+/** Record, submit and wait for a step built by `build`; throws a `GpuError` if the device reported one. */
+export async function run(gpu: Gpu, build: (r: Recorder) => void): Promise<void> {
+  submit(gpu, build);
   await gpu.device.queue.onSubmittedWorkDone();
   await checkGpu(gpu);
   if (gpu.profiler) await flushProfile(gpu);

@@ -16,10 +16,10 @@ import {
   matmul,
   readback,
   readbackU32,
-  record,
   type Recorder,
   rmsnormForward,
   ropeForward,
+  submit,
   swigluForward,
 } from "../gpu/mod.ts";
 import { imageTokens } from "./config.ts";
@@ -142,15 +142,8 @@ export async function generate(model: GpuModel, o: GenerateOptions): Promise<Gen
     if (logitHist) copy(r, logitHist, logits, { n: B * V, dstOffset: i * B * V });
   };
 
-  // No wait after submitting: the readback of the sampled tokens waits for the work anyway, and
-  // each wait costs Deno's WebGPU a ~10 ms poll.
-  const submit = (build: (r: Recorder) => void) => {
-    const r = record(gpu);
-    build(r);
-    gpu.device.queue.submit([r.finish()]);
-  };
-
-  submit((r) => {
+  // submit() does not wait: the readback of the sampled tokens waits for the work anyway.
+  submit(gpu, (r) => {
     recordForward(r, model, pass);
     const S = P + Tp;
     pass.stack.layers.forEach((A, l) => {
@@ -243,7 +236,7 @@ export async function generate(model: GpuModel, o: GenerateOptions): Promise<Gen
     seen = have;
     if (done.every(Boolean) || have >= n) break;
     const upto = Math.min(n, have + CHUNK);
-    submit((r) => {
+    submit(gpu, (r) => {
       for (let i = have - 1; i < upto - 1; i++) decodeStep(r, i);
     });
     have = upto;

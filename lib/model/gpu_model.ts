@@ -27,10 +27,10 @@ import {
   logprobBackward,
   logprobForward,
   readback,
-  record,
   type Recorder,
   rmsnormBackward,
   rmsnormForward,
+  submit,
   type Tensor,
   uniforms,
   upload,
@@ -470,17 +470,6 @@ export function recordOptimizer(r: Recorder, model: GpuModel, opt: OptimOptions)
   }
 }
 
-/**
- * Record and submit one command buffer without waiting: a later readback waits for it (mapAsync
- * orders after all submitted work), and each wait costs Deno's WebGPU a poll of ~10 ms whatever
- * the work (measured 11 ms for an empty queue, lavapipe and H200 alike), so none is spent here.
- */
-function submit(model: GpuModel, build: (r: Recorder) => void): void {
-  const r = record(model.gpu);
-  build(r);
-  model.gpu.device.queue.submit([r.finish()]);
-}
-
 /** Sum of mask; the cross-entropy gradient is scaled by its inverse (a mean over loss tokens). */
 function maskTotal(mask: Float32Array): number {
   let s = 0;
@@ -507,12 +496,16 @@ function recordLossGrads(r: Recorder, model: GpuModel, pass: Pass, total: number
   recordBackward(r, model, pass);
 }
 
+/** Σ of the first `rows` per-row losses over Σ mask (0 for an all-masked batch). */
+function lossMean(losses: Float32Array, rows: number, total: number): number {
+  let s = 0;
+  for (let i = 0; i < rows; i++) s += losses[i];
+  return total > 0 ? s / total : 0;
+}
+
 /** The mask-weighted mean loss of a submitted pass. */
 async function meanLoss(model: GpuModel, pass: Pass, total: number): Promise<number> {
-  const losses = await readback(model.gpu, pass.loss);
-  let s = 0;
-  for (const x of losses) s += x;
-  return total > 0 ? s / total : 0;
+  return lossMean(await readback(model.gpu, pass.loss), pass.B * pass.T, total);
 }
 
 /**
@@ -540,7 +533,7 @@ export function submitTrainStep(model: GpuModel, batch: LossBatch, opt: OptimOpt
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     label: "step results",
   });
-  submit(model, (r) => {
+  submit(model.gpu, (r) => {
     recordLossGrads(r, model, pass, total);
     recordOptimizer(r, model, opt);
     r.copy(pass.loss.buffer, staging, rows * 4);
@@ -556,10 +549,8 @@ export async function collectSteps(model: GpuModel, steps: PendingStep[]): Promi
     await checkGpu(model.gpu);
     return steps.map((s) => {
       const f = new Float32Array(s.staging.getMappedRange());
-      let sum = 0;
-      for (let i = 0; i < s.rows; i++) sum += f[i];
       // model.norm holds [sumsq, norm, clip].
-      return { loss: s.total > 0 ? sum / s.total : 0, gradNorm: f[s.rows + 1], tokens: s.total };
+      return { loss: lossMean(f, s.rows, s.total), gradNorm: f[s.rows + 1], tokens: s.total };
     });
   } finally {
     for (const s of steps) s.staging.destroy();
@@ -578,14 +569,14 @@ export async function trainStep(
 /** Gradients only (no update): the mean loss, with every parameter's gradient left in weights.g. */
 export async function lossAndGrads(model: GpuModel, batch: LossBatch): Promise<number> {
   const { pass, total } = prepareLoss(model, batch);
-  submit(model, (r) => recordLossGrads(r, model, pass, total));
+  submit(model.gpu, (r) => recordLossGrads(r, model, pass, total));
   return await meanLoss(model, pass, total);
 }
 
 /** Logits [B*T, V] of a batch (forward only). */
 export async function forwardLogits(model: GpuModel, batch: Batch): Promise<Float32Array> {
   const pass = preparePass(model, batch);
-  submit(model, (r) => recordForward(r, model, pass));
+  submit(model.gpu, (r) => recordForward(r, model, pass));
   return await readback(model.gpu, pass.logits);
 }
 
@@ -603,7 +594,7 @@ export async function computeLogprobs(
   const pass = preparePass(model, batch);
   uploadTargets(model, pass, batch.targets);
   const lo = { rows: pass.B * pass.T, vocab: model.config.vocab_size, scale: 1 / o.temperature };
-  submit(model, (r) => {
+  submit(model.gpu, (r) => {
     recordForward(r, model, pass);
     logprobForward(r, pass.logp, pass.logits, pass.targets, lo);
     entropyForward(r, pass.entropy, pass.logits, lo);
@@ -630,7 +621,7 @@ export async function rlStep(
   const pass = preparePass(model, batch);
   uploadTargets(model, pass, batch.targets);
   const lo = { rows: pass.B * pass.T, vocab: model.config.vocab_size, scale: 1 / o.temperature };
-  submit(model, (r) => {
+  submit(model.gpu, (r) => {
     recordForward(r, model, pass);
     logprobForward(r, pass.logp, pass.logits, pass.targets, lo);
     entropyForward(r, pass.entropy, pass.logits, lo);
@@ -654,7 +645,7 @@ export async function logprobGrads(
   uploadTargets(model, pass, batch.targets);
   upload(model.gpu, pass.dlogp, new Float32Array(dlogp) as Float32Array<ArrayBuffer>);
   const lo = { rows: pass.B * pass.T, vocab: model.config.vocab_size, scale: 1 / o.temperature };
-  submit(model, (r) => {
+  submit(model.gpu, (r) => {
     recordForward(r, model, pass);
     logprobBackward(r, pass.dlogits, pass.logits, pass.targets, pass.dlogp, lo);
     recordBackward(r, model, pass);
