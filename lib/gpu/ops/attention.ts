@@ -105,15 +105,23 @@ function source(
   };
 }
 
-/** A kernel that ignores RK, S and SK, with the adapter's defaults: one pipeline per head size. */
-function plainSource(gpu: Gpu, headDim: number, entry: string): KernelSpec {
+/**
+ * A kernel that ignores RK and S, with the adapter's defaults (and SK, unless given): one pipeline
+ * per head size.
+ */
+function plainSource(
+  gpu: Gpu,
+  headDim: number,
+  entry: string,
+  keySplits = attentionKeySplits(isCpuAdapter(gpu)),
+): KernelSpec {
   const cpu = isCpuAdapter(gpu);
   return source(
     headDim,
     entry,
     attentionKeysPerThread(headDim, cpu),
     attentionQuerySplits(cpu),
-    attentionKeySplits(cpu),
+    keySplits,
   );
 }
 
@@ -138,20 +146,13 @@ function queryPass(
 ): { spec: KernelSpec; entry: string; grid: [number, number] } {
   const sk = keySplitsOf(gpu, o);
   const blocks = Math.ceil(o.seqLen / attentionRowsPerThread(o.headDim));
-  const cpu = isCpuAdapter(gpu);
-  const rk = attentionKeysPerThread(o.headDim, cpu), s = attentionQuerySplits(cpu);
-  if (sk === 1) {
-    return {
-      spec: source(o.headDim, unsplit, rk, s, 1),
-      entry: unsplit,
-      grid: grid1d(o.batch * o.qHeads * blocks, 64),
-    };
-  }
-  const groups = Math.ceil(blocks * sk / 64);
+  const entry = sk === 1 ? unsplit : split;
+  // Threads: one per block unsplit; split, 64-lane workgroups of 64 / SK blocks each.
+  const threads = sk === 1 ? blocks : Math.ceil(blocks * sk / 64) * 64;
   return {
-    spec: source(o.headDim, split, rk, s, sk),
-    entry: split,
-    grid: grid1d(o.batch * o.qHeads * groups * 64, 64),
+    spec: plainSource(gpu, o.headDim, entry, sk),
+    entry,
+    grid: grid1d(o.batch * o.qHeads * threads, 64),
   };
 }
 
