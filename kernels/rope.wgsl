@@ -4,12 +4,14 @@
 // Backward is the same rotation by -a (flag bit 0 = 1). Layout: token r, head h, lane d of the
 // input at r * inStride + inOffset + h * headDim + d (output likewise with its own stride/offset),
 // so Q and K can be rotated in place inside a fused QKV buffer's column ranges by copying out.
-// pos = positions[r] when flag bit 1 is set (decoding), else posOffset + r % seq.
+// pos = positions[r] when flag bit 1 is set (decoding), else posOffset + max(s, collapse) - collapse
+// with s = r % seq: the first collapse + 1 tokens of every sequence share position posOffset (an
+// image prefix with ModelConfig.shared_image_position; collapse = 0 is plain 1D RoPE).
 // One thread per (token, head, pair); 256 per workgroup; 2D grid (see grid1d).
 struct Params {
   rows: u32, seq: u32, heads: u32, headDim: u32,
   inStride: u32, inOffset: u32, outStride: u32, outOffset: u32,
-  posOffset: u32, flag: u32, _p0: u32, _p1: u32,
+  posOffset: u32, flag: u32, collapse: u32, _p1: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -30,7 +32,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = t % half;
   let h = (t / half) % p.heads;
   let r = t / (half * p.heads);
-  var pos = p.posOffset + r % p.seq;
+  var pos = p.posOffset + max(r % p.seq, p.collapse) - p.collapse;
   if ((p.flag & 2u) != 0u) { pos = positions[r]; }
   let a = f32(pos) * invfreq[i];
   let k = round(a / (C1 + C2));

@@ -40,6 +40,8 @@ export interface StackDims {
   prefix: number;
   /** RoPE base, or null for no rotary embedding (vision tower). */
   ropeTheta: number | null;
+  /** Leading tokens folded onto the first RoPE position (RopeOptions.collapse; 0 = none). */
+  ropeCollapse: number;
   eps: number;
   /** Name prefixes of the layers, e.g. `model.layers.0`. */
   layers: string[];
@@ -153,6 +155,7 @@ function ropeOpts(dims: StackDims, heads: number) {
     headDim: dims.d / dims.heads,
     theta: dims.ropeTheta!,
     posOffset: 0,
+    collapse: dims.ropeCollapse,
   };
 }
 

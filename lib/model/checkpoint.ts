@@ -78,6 +78,8 @@ export function decodeState(bytes: Uint8Array): ModelState {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = dv.getUint32(8, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + n))) as Header;
+  // Files written before shared_image_position existed placed image tokens at 0..P-1; keep that.
+  header.config.shared_image_position ??= 0;
   try {
     validateConfig(header.config);
   } catch (e) {

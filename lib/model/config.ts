@@ -37,6 +37,17 @@ export interface ModelConfig {
    */
   projector_pos: number;
   /**
+   * 1: every image token sits at RoPE position 0 and the text continues from 1; 0: image tokens at
+   * 0..P-1 (row-major patches) and text from P. With distinct positions RoPE rotates each patch's
+   * key by its own angle, so a text query matching a colour had to be learned per patch: reading
+   * the x of the object named by a colour (two objects, tiny, 600 steps, CPU) gave the named
+   * object's level 95 times and the other's 75 (of 260) sequentially, 150 and 38 shared (Qwen2-VL's
+   * M-RoPE sections: 88 and 80; README, Design). The patch's place still reaches the text through
+   * the position table and the coordinate channels. Text-only sequences are unaffected, so the HF
+   * export holds either way.
+   */
+  shared_image_position: number;
+  /**
    * 1: each pixel enters the patch embedding with two more channels, its x and y times its
    * brightness above the background (kernels/model_patchify.wgsl); 0: RGB only. Position otherwise
    * reaches an image token only through the patch-position table, which an even attention over the
@@ -78,6 +89,7 @@ export const OVERRIDE_KEYS = [
   "patch_size",
   "projector_pos",
   "coord_channels",
+  "shared_image_position",
   "pixel_mean",
   "pixel_std",
   "init_std",
@@ -108,6 +120,7 @@ export const PRESETS: Record<string, PresetShape> = {
     patch_size: 4,
     projector_pos: 0,
     coord_channels: 1,
+    shared_image_position: 1,
     pixel_mean: 0.11,
     pixel_std: 0.17,
     // Qwen2's value. 0.072 (1/√(3·64), PyTorch's Linear default at this width) bound names to
@@ -129,6 +142,7 @@ export const PRESETS: Record<string, PresetShape> = {
     patch_size: 6,
     projector_pos: 0,
     coord_channels: 1,
+    shared_image_position: 1,
     pixel_mean: 0.11,
     pixel_std: 0.17,
     // Qwen2's value; the GPU runs so far used it, and 1/√(3·256) = 0.036 has not been measured.
@@ -234,6 +248,11 @@ export function validateConfig(c: ModelConfig): void {
   if (c.coord_channels !== 0 && c.coord_channels !== 1) {
     throw new ModelConfigError(`model coord_channels must be 0 or 1, got ${c.coord_channels}`);
   }
+  if (c.shared_image_position !== 0 && c.shared_image_position !== 1) {
+    throw new ModelConfigError(
+      `model shared_image_position must be 0 or 1, got ${c.shared_image_position}`,
+    );
+  }
   if (typeof c.pixel_mean !== "number" || !Number.isFinite(c.pixel_mean)) {
     throw new ModelConfigError(`model pixel_mean must be a finite number, got ${c.pixel_mean}`);
   }
@@ -249,6 +268,14 @@ export function validateConfig(c: ModelConfig): void {
 export function imageTokens(c: ModelConfig): number {
   const g = c.image_size / c.patch_size;
   return g * g;
+}
+
+/**
+ * How many leading tokens of a sequence with `prefix` image tokens RoPE folds onto the first
+ * position (RopeOptions.collapse): P - 1 with shared_image_position, else 0.
+ */
+export function ropeCollapse(c: ModelConfig, prefix: number): number {
+  return c.shared_image_position === 1 && prefix > 0 ? prefix - 1 : 0;
 }
 
 /** Features per pixel: RGB, plus the gated x and y when `coord_channels` is 1. */

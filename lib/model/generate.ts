@@ -22,7 +22,7 @@ import {
   submit,
   swigluForward,
 } from "../gpu/mod.ts";
-import { imageTokens } from "./config.ts";
+import { imageTokens, ropeCollapse } from "./config.ts";
 import { type GpuModel, preparePass, recordForward } from "./gpu_model.ts";
 import { blockNames, lmLayer, NAMES } from "./params.ts";
 
@@ -104,11 +104,14 @@ export async function generate(model: GpuModel, o: GenerateOptions): Promise<Gen
   const act = a.alloc("act", [B, c.d_ff]);
   const logits = a.alloc("logits", [B, V]);
   const tok = a.alloc("tok", [B]);
-  const pos = a.alloc("pos", [B]), lens = a.alloc("lens", [B]);
+  const pos = a.alloc("pos", [B]), lens = a.alloc("lens", [B]), ropePos = a.alloc("ropePos", [B]);
   const seqIds = a.alloc("seqIds", [B], Uint32Array.from(o.seqIds));
   const n = o.maxNewTokens;
   // Per step i: cache position of the token fed in, and of the one it predicts (the RNG counter).
+  // Its RoPE position is the cache position less the image tokens folded onto position 0.
+  const collapse = ropeCollapse(c, P);
   const posTable = new Uint32Array(n * B), lensTable = new Uint32Array(n * B);
+  const ropeTable = new Uint32Array(n * B);
   const samplePos = new Uint32Array((n + 1) * B);
   for (let i = 0; i <= n; i++) {
     for (let b = 0; b < B; b++) {
@@ -116,12 +119,14 @@ export async function generate(model: GpuModel, o: GenerateOptions): Promise<Gen
       samplePos[i * B + b] = at;
       if (i < n) {
         posTable[i * B + b] = at; // decode step i feeds token i (position `at`), predicts i + 1
+        ropeTable[i * B + b] = at - collapse;
         lensTable[i * B + b] = at + 1;
       }
     }
   }
   const posT = a.alloc("posTable", [n * B], posTable);
   const lensT = a.alloc("lensTable", [n * B], lensTable);
+  const ropeT = a.alloc("ropeTable", [n * B], ropeTable);
   const sposT = a.alloc("samplePos", [(n + 1) * B], samplePos);
   const spos = a.alloc("spos", [B]);
   const history = a.alloc("history", [n * B]);
@@ -169,6 +174,7 @@ export async function generate(model: GpuModel, o: GenerateOptions): Promise<Gen
   const decodeStep = (r: Recorder, i: number) => {
     copy(r, pos, posT, { n: B, srcOffset: i * B });
     copy(r, lens, lensT, { n: B, srcOffset: i * B });
+    copy(r, ropePos, ropeT, { n: B, srcOffset: i * B });
     embeddingForward(r, x, tok, w(NAMES.embed), { n: B, vocab: V, dim: d });
     const norm = { rows: B, dim: d, eps: c.rms_eps };
     const ropeO = (heads: number) => ({
@@ -185,8 +191,8 @@ export async function generate(model: GpuModel, o: GenerateOptions): Promise<Gen
       linearForward(r, qraw, h, w(nm.q), { rows: B, inDim: d, outDim: qd }, w(nm.qb));
       linearForward(r, kraw, h, w(nm.k), { rows: B, inDim: d, outDim: kd }, w(nm.kb));
       linearForward(r, v, h, w(nm.v), { rows: B, inDim: d, outDim: kd }, w(nm.vb));
-      ropeForward(r, q, qraw, ropeO(c.n_heads), pos);
-      ropeForward(r, k, kraw, ropeO(c.n_kv_heads), pos);
+      ropeForward(r, q, qraw, ropeO(c.n_heads), ropePos);
+      ropeForward(r, k, kraw, ropeO(c.n_kv_heads), ropePos);
       kvCacheWrite(r, caches[l].k, caches[l].v, k, v, pos, {
         batch: B,
         newTokens: 1,

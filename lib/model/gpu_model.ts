@@ -36,7 +36,7 @@ import {
   upload,
 } from "../gpu/mod.ts";
 import { allocStack, stackBackward, type StackBuffers, stackForward } from "./blocks.ts";
-import { imageTokens, type ModelConfig, patchDim, pixelChannels } from "./config.ts";
+import { imageTokens, type ModelConfig, patchDim, pixelChannels, ropeCollapse } from "./config.ts";
 import { lmLayer, NAMES, paramLayout, type ParamSet, visionLayer } from "./params.ts";
 import { downloadFlat, type GpuWeights, uploadWeights } from "./weights.ts";
 
@@ -177,6 +177,7 @@ function allocPass(model: GpuModel, B: number, T: number, withImages: boolean): 
       ff: c.vision_d_ff,
       prefix: P,
       ropeTheta: null,
+      ropeCollapse: 0,
       eps: c.rms_eps,
       layers: Array.from({ length: c.vision_layers }, (_, l) => visionLayer(l)),
     }, "vision")
@@ -190,6 +191,7 @@ function allocPass(model: GpuModel, B: number, T: number, withImages: boolean): 
     ff: c.d_ff,
     prefix: P,
     ropeTheta: c.rope_theta,
+    ropeCollapse: ropeCollapse(c, P),
     eps: c.rms_eps,
     layers: Array.from({ length: c.n_layers }, (_, l) => lmLayer(l)),
   }, "lm");

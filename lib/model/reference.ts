@@ -3,7 +3,7 @@
  * (logits, loss, log-probs, and through finite differences, gradients). Slow and obvious on
  * purpose; the sequence is [image tokens (bidirectional prefix)] + [text tokens (causal)].
  */
-import { imageTokens, type ModelConfig, patchDim, pixelChannels } from "./config.ts";
+import { imageTokens, type ModelConfig, patchDim, pixelChannels, ropeCollapse } from "./config.ts";
 import { blockNames, lmLayer, NAMES, type ParamSet, view, visionLayer } from "./params.ts";
 
 /** Inputs of one batch. `images` is [B, H, W, 3] or null for text-only sequences. */
@@ -85,7 +85,10 @@ export function rmsnorm(
   return y;
 }
 
-/** In-place rotate-half RoPE (HF convention) on [S, heads, hd] at positions pos0 + s. */
+/**
+ * In-place rotate-half RoPE (HF convention) on [S, heads, hd]: token t at position
+ * pos0 + max(t, collapse) - collapse (the first collapse + 1 tokens share pos0).
+ */
 export function rope(
   x: Float64Array,
   s: number,
@@ -93,14 +96,16 @@ export function rope(
   hd: number,
   theta: number,
   pos0: number,
+  collapse = 0,
 ): void {
   const half = hd / 2;
   for (let t = 0; t < s; t++) {
+    const pos = pos0 + Math.max(t, collapse) - collapse;
     for (let h = 0; h < heads; h++) {
       const base = (t * heads + h) * hd;
       for (let i = 0; i < half; i++) {
         const inv = Math.pow(theta, -(2 * i) / hd);
-        const a = (pos0 + t) * inv;
+        const a = pos * inv;
         const c = Math.cos(a), sn = Math.sin(a);
         const x1 = x[base + i], x2 = x[base + i + half];
         x[base + i] = x1 * c - x2 * sn;
@@ -170,6 +175,7 @@ function block(
   ff: number,
   useRope: boolean,
   attnPrefix: number,
+  collapse = 0,
 ): Float64Array {
   const d = c.d_model, hd = d / heads;
   const n = blockNames(prefix);
@@ -178,8 +184,8 @@ function block(
   const k = linear(h, s, view(p, n.k), d, kvHeads * hd, view(p, n.kb));
   const v = linear(h, s, view(p, n.v), d, kvHeads * hd, view(p, n.vb));
   if (useRope) {
-    rope(q, s, heads, hd, c.rope_theta, 0);
-    rope(k, s, kvHeads, hd, c.rope_theta, 0);
+    rope(q, s, heads, hd, c.rope_theta, 0, collapse);
+    rope(k, s, kvHeads, hd, c.rope_theta, 0, collapse);
   }
   const a = attention(q, k, v, s, heads, kvHeads, hd, attnPrefix);
   const o = linear(a, s, view(p, n.o), heads * hd, d);
@@ -237,7 +243,8 @@ export function referenceLogits(p: ParamSet, c: ModelConfig, batch: RefBatch): F
       for (let e = 0; e < d; e++) x[(P + t) * d + e] = emb[tok * d + e];
     }
     for (let l = 0; l < c.n_layers; l++) {
-      x = block(p, c, lmLayer(l), x, S, c.n_heads, c.n_kv_heads, c.d_ff, true, P);
+      const collapse = ropeCollapse(c, P);
+      x = block(p, c, lmLayer(l), x, S, c.n_heads, c.n_kv_heads, c.d_ff, true, P, collapse);
     }
     const h = rmsnorm(x.subarray(P * d), T, d, view(p, NAMES.norm), c.rms_eps);
     logits.set(linear(h, T, emb, d, V), b * T * V);

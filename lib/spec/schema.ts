@@ -41,6 +41,7 @@ export const ModelOverridesSchema = z.object({
   patch_size: posInt().optional(),
   projector_pos: z.union([z.literal(0), z.literal(1)]).optional(),
   coord_channels: z.union([z.literal(0), z.literal(1)]).optional(),
+  shared_image_position: z.union([z.literal(0), z.literal(1)]).optional(),
   pixel_mean: z.number().optional(),
   pixel_std: z.number().positive().optional(),
   init_std: z.number().positive().optional(),

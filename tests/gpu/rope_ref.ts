@@ -11,6 +11,7 @@ export function ropeRef(
     headDim: number;
     theta: number;
     posOffset: number;
+    collapse?: number;
   },
   sign: 1 | -1,
   positions?: ArrayLike<number>,
@@ -19,7 +20,8 @@ export function ropeRef(
   const inv = ropeInvFreq(o.theta, o.headDim);
   const out = new Float64Array(o.rows * o.heads * o.headDim);
   for (let r = 0; r < o.rows; r++) {
-    const pos = positions ? positions[r] : o.posOffset + (r % o.seq);
+    const c = o.collapse ?? 0;
+    const pos = positions ? positions[r] : o.posOffset + Math.max(r % o.seq, c) - c;
     for (let h = 0; h < o.heads; h++) {
       for (let i = 0; i < half; i++) {
         const a = Math.fround(Math.fround(pos) * inv[i]);

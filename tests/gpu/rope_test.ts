@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { ropeBackward, ropeForward } from "../../lib/gpu/ops/rope.ts";
 import {
   checkGrad,
@@ -29,20 +30,23 @@ Deno.test({
 // Tolerance 2e-6 absolute on |x| <= 1: the angle is the same float32 product on both sides, so
 // only the GPU's sin/cos after range reduction (and two products) differ.
 Deno.test({
-  name: "rope: GPU forward/backward match float64, with offsets, strided views and positions",
+  name:
+    "rope: GPU forward/backward match float64, with offsets, shared prefixes, strided views and positions",
   ...gpuTest,
   async fn() {
     const rand = rng(32);
     for (
-      const [rows, seq, heads, headDim, posOffset] of [[1, 1, 1, 2, 0], [14, 7, 3, 8, 0], [
-        66,
-        33,
-        2,
-        64,
-        257,
-      ], [257, 257, 1, 16, 3000]]
+      const [rows, seq, heads, headDim, posOffset, collapse] of [
+        [1, 1, 1, 2, 0, 0],
+        [14, 7, 3, 8, 0, 0],
+        [66, 33, 2, 64, 257, 0],
+        [257, 257, 1, 16, 3000, 0],
+        // A shared-position prefix: tokens 0..4 of each sequence at posOffset, then +1 each.
+        [14, 7, 3, 8, 2, 4],
+        [66, 33, 2, 16, 0, 32],
+      ]
     ) {
-      const o = { rows, seq, heads, headDim, theta: 1e6, posOffset };
+      const o = { rows, seq, heads, headDim, theta: 1e6, posOffset, collapse };
       const n = rows * heads * headDim;
       const x = randn(rand, n), dy = randn(rand, n);
       const tx = await up(x), tdy = await up(dy), ty = await zeros(n), tdx = await zeros(n);
@@ -75,5 +79,32 @@ Deno.test({
       for (let j = 0; j < 8; j++) k[r * 8 + j] = qkv[r * width + 8 + j];
     }
     close("rope strided+positions", await down(tk), ropeRef(k, o, 1, positions), 2e-6);
+  },
+});
+
+Deno.test({
+  name: "rope: a shared-position prefix gives its tokens one rotation and shifts the rest",
+  ...gpuTest,
+  async fn() {
+    // Independent of rope_ref's position rule: rows 0..2 (collapse 2) must all equal the rotation
+    // at posOffset, and row 3 + j that of posOffset + 1 + j in a plain (collapse 0) call.
+    const heads = 1, headDim = 8, seq = 6, n = seq * headDim;
+    const one = randn(rng(33), headDim);
+    const x = new Float32Array(n);
+    for (let r = 0; r < seq; r++) x.set(one, r * headDim);
+    const tx = await up(x), shared = await zeros(n), plain = await zeros(n);
+    const base = { rows: seq, seq, heads, headDim, theta: 10000, posOffset: 7 };
+    await step((r) => {
+      ropeForward(r, shared, tx, { ...base, collapse: 2 });
+      ropeForward(r, plain, tx, base);
+    });
+    const s = await down(shared), p = await down(plain);
+    const row = (a: Float32Array, i: number) => a.subarray(i * headDim, (i + 1) * headDim);
+    for (const i of [0, 1, 2]) close(`shared row ${i}`, row(s, i), row(p, 0), 0);
+    for (const i of [3, 4, 5]) close(`row ${i}`, row(s, i), row(p, i - 2), 0);
+    await assert.rejects(
+      step((r) => ropeForward(r, shared, tx, { ...base, collapse: seq })),
+      /collapse 6 must be an integer in \[0, seq 6\)/,
+    );
   },
 });

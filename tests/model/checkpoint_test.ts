@@ -38,3 +38,21 @@ Deno.test("checkpoint: encode/decode round-trips weights, moments, step, rng and
   assert.throws(() => decodeState(bytes.subarray(0, bytes.length - 4)), CheckpointError);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("checkpoint: a file from before shared_image_position reads as sequential image positions", () => {
+  const c = microConfig({ shared_image_position: 1 });
+  const old: Partial<typeof c> = { ...c };
+  delete old.shared_image_position;
+  const state = {
+    config: old as typeof c,
+    params: initParams(c, 5),
+    adam: null,
+    step: 3,
+    rng: [1, 2, 3, 4],
+    extra: null,
+  };
+  const back = decodeState(encodeState(state));
+  assert.equal(back.config.shared_image_position, 0);
+  const bad = { ...state, config: { ...c, shared_image_position: 2 } };
+  assert.throws(() => decodeState(encodeState(bad)), /shared_image_position must be 0 or 1, got 2/);
+});

@@ -22,6 +22,8 @@ export function microConfig(over: Partial<ModelConfig> = {}): ModelConfig {
     projector_pos: 1,
     // On, so the reference and finite-difference tests cover the coordinate channels.
     coord_channels: 1,
+    // On, so the reference, finite-difference and decoding tests cover the shared image position.
+    shared_image_position: 1,
     // Not (0, 1), so the reference and finite-difference tests exercise the standardisation.
     pixel_mean: 0.4,
     pixel_std: 0.3,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { acquireGpu } from "../../lib/gpu/mod.ts";
+import { acquireGpu, type Gpu } from "../../lib/gpu/mod.ts";
 import { generate } from "../../lib/model/generate.ts";
 import { createGpuModel, forwardLogits, freeGpuModel } from "../../lib/model/gpu_model.ts";
 import { initParams } from "../../lib/model/params.ts";
@@ -13,7 +13,13 @@ function argmax(a: ArrayLike<number>): number {
 
 Deno.test("generate: greedy KV-cache decoding equals argmax of repeated full forwards, logits too", async () => {
   const gpu = await acquireGpu();
-  const c = microConfig({ max_seq: 40 });
+  // Both image-position layouts: decoding must place the new tokens' RoPE where the forward does.
+  for (const shared of [1, 0]) await decodeMatchesForward(gpu, shared);
+  gpu.device.destroy();
+});
+
+async function decodeMatchesForward(gpu: Gpu, shared: number) {
+  const c = microConfig({ max_seq: 40, shared_image_position: shared });
   const params = initParams(c, 6);
   for (let i = 0; i < params.data.length; i++) params.data[i] *= 4; // peaked, non-degenerate logits
   const model = createGpuModel(gpu, c, params);
@@ -52,11 +58,14 @@ Deno.test("generate: greedy KV-cache decoding equals argmax of repeated full for
       for (let j = 0; j < V; j++) worst = Math.max(worst, Math.abs(dec[j] - row[j]));
     }
   }
-  assert.ok(worst < 1e-4, `decode vs full-forward logits: max |diff| ${worst}`);
-  console.log(`decode vs full-forward logits: max |diff| ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-4, `shared_image_position=${shared}: decode vs forward |diff| ${worst}`);
+  console.log(
+    `shared_image_position=${shared}: decode vs full-forward logits max |diff| ${
+      worst.toExponential(2)
+    }`,
+  );
   freeGpuModel(model);
-  gpu.device.destroy();
-});
+}
 
 Deno.test("generate: stop tokens end a sequence; sampling depends on (seed, seq id), not the batch", async () => {
   const gpu = await acquireGpu();

@@ -21,9 +21,22 @@ function liveParams(c: ReturnType<typeof microConfig>, seed: number) {
 
 Deno.test("gpu model: forward logits match the float64 reference (with and without images)", async () => {
   const gpu = await acquireGpu();
-  const c = microConfig();
-  const params = liveParams(c, 3);
-  const model = createGpuModel(gpu, c, params);
+  for (const shared of [1, 0]) {
+    const c = microConfig({ shared_image_position: shared });
+    const params = liveParams(c, 3);
+    const model = createGpuModel(gpu, c, params);
+    await matchReference(model, c, params, shared);
+    freeGpuModel(model);
+  }
+  gpu.device.destroy();
+});
+
+async function matchReference(
+  model: ReturnType<typeof createGpuModel>,
+  c: ReturnType<typeof microConfig>,
+  params: ReturnType<typeof initParams>,
+  shared: number,
+) {
   for (const withImages of [true, false]) {
     const B = 2, T = 7;
     const b = randomBatch(c, B, T, 9);
@@ -38,9 +51,7 @@ Deno.test("gpu model: forward logits match the float64 reference (with and witho
     assert.ok(maxRef > 0.5, `logits should be non-trivial, max |ref| ${maxRef}`);
     assert.ok(
       maxErr < 2e-4 * Math.max(1, maxRef),
-      `images=${withImages}: max err ${maxErr} (ref ${maxRef})`,
+      `shared_image_position=${shared} images=${withImages}: max err ${maxErr} (ref ${maxRef})`,
     );
   }
-  freeGpuModel(model);
-  gpu.device.destroy();
-});
+}

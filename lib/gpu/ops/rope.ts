@@ -9,13 +9,19 @@ import { dims, distinct, need } from "./util.ts";
  */
 export interface RopeOptions {
   rows: number;
-  /** Sequence length: token r sits at position posOffset + r % seq (unless positions are given). */
+  /** Sequence length: token r is token r % seq of its sequence (unless positions are given). */
   seq: number;
   heads: number;
   headDim: number;
   theta: number;
   /** Position of the first token of each sequence (decoding continues from the cache length). */
   posOffset: number;
+  /**
+   * The first `collapse + 1` tokens of each sequence share position posOffset and token s > collapse
+   * sits at posOffset + s - collapse (an image prefix of collapse + 1 tokens at one position; see
+   * ModelConfig.shared_image_position). Default 0: plain 1D positions.
+   */
+  collapse?: number;
   inStride?: number;
   inOffset?: number;
   outStride?: number;
@@ -40,7 +46,11 @@ function rope(
 ): void {
   const name = backward ? "ropeBackward" : "ropeForward";
   const { rows, seq, heads, headDim } = opts;
+  const collapse = opts.collapse ?? 0;
   dims(name, { rows, seq, heads, headDim });
+  if (!Number.isInteger(collapse) || collapse < 0 || collapse >= seq) {
+    throw new Error(`${name}: collapse ${collapse} must be an integer in [0, seq ${seq})`);
+  }
   if (headDim % 2 !== 0) throw new Error(`${name}: headDim ${headDim} must be even`);
   const width = heads * headDim;
   const inStride = opts.inStride ?? width, inOffset = opts.inOffset ?? 0;
@@ -70,7 +80,7 @@ function rope(
       outOffset,
       opts.posOffset,
       flag,
-      0,
+      collapse,
       0,
     ]),
     [x.buffer, out.buffer, inv, pos],
@@ -79,7 +89,7 @@ function rope(
   );
 }
 
-/** out = RoPE(x); `positions` (u32[rows]) overrides posOffset + r % seq per token. */
+/** out = RoPE(x); `positions` (u32[rows]) overrides the positions from posOffset/collapse. */
 export function ropeForward(
   r: Recorder,
   out: Tensor,
