@@ -272,7 +272,8 @@ Deno.test({
 
 /**
  * The same lookup when the name's position varies (0-60 fillers): what the pretraining corpus asks
- * of the model for every image-grounded token. With the preset's coordinate channels this run reads
+ * of the model for every image-grounded token. Numbers here date from before the shared image
+ * position (a RoPE position per patch). With the preset's coordinate channels this run reads
  * 60/200 on lavapipe (best image-blind rule 30/200, P = 5.7e-8; 30/200 with another scene's image);
  * 72/200 with the projector's position table as well. With RGB-only patches it gave one constant
  * answer, 23/200 (also with the table; RoPE's base 10^4 to 10^12 and head size 32 did not change
@@ -292,7 +293,8 @@ Deno.test({
 
 /**
  * ONE object's x level asked at a varying position (0-10 fillers before the name): the image tokens'
- * values must carry x, since RoPE's phase to the image changes with the position. On lavapipe this
+ * values must carry x, since RoPE's phase to the image changes with the position (numbers from
+ * before the shared image position). On lavapipe this
  * run reads 167/200 (20/200 with another scene's image) after 1,000 steps with the preset's
  * coordinate channels; with RGB-only patches 131/200, and 157/200 with the projector's position
  * table added (on another stream 99/200 with the table, 27/200 without, both after 1,000 steps).
