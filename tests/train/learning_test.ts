@@ -5,7 +5,7 @@
  * (exact one-sided McNemar test on the paired outcomes). A small world (2–3 objects); pretraining
  * 3,000 steps of 32 documents (descriptions 0.5, direct answers 0.2, reasoning traces 0.3), SFT 150
  * steps of 16. On the CPU box (lavapipe, 2026-12-05): base 168/200 (P = 3.0e-18), after SFT 177/200
- * (McNemar 14 fixed vs 5 broken, P = 0.032); about 14 minutes alone, 24 with other work beside it.
+ * (McNemar 14 fixed vs 5 broken, P = 0.032); 20 minutes in a fresh-clone CI run.
  * The base answers through traces ("red square y 6 , blue square y 1 . 6 > 1 , so below .") whose
  * digits it reads off the image.
  *
