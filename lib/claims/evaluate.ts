@@ -13,6 +13,7 @@ import {
   tInterval,
   tost,
   tQuantile,
+  variance,
   welchTest,
 } from "../stats/mod.ts";
 
@@ -115,6 +116,10 @@ export function testClaim(claim: Claim, samples: ClaimSamples): ClaimTest {
     };
     if (a.values.length < 2 || b.values.length < 2) {
       return untestable({ ...base, method: "Welch" }, "needs at least 2 seeds per arm");
+    }
+    if (variance(a.values) === 0 && variance(b.values) === 0) {
+      // Welch's df is 0/0 when no seed differs from another in either arm: no test to run.
+      return check({ ...base, method: "Welch", p: NaN, problem: null });
     }
     const w = welchTest(a.values, b.values, "two-sided");
     const half = tQuantile(1 - claim.alpha, w.df) * w.stderr;

@@ -38,6 +38,9 @@ export function welchTest(
   }
   const va = variance(a) / a.length;
   const vb = variance(b) / b.length;
+  if (va === 0 && vb === 0) {
+    throw new RangeError("Welch's test is undefined when neither sample varies (df = 0/0)");
+  }
   const stderr = Math.sqrt(va + vb);
   const df = (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
   const estimate = mean(a) - mean(b);

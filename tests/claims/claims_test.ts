@@ -157,3 +157,22 @@ Deno.test("claims over a test-filled store: two hold, one fails", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("compare claims: arms that do not vary across seeds are degenerate, not a crash", () => {
+  // Every seed equal in both arms (e.g. models that all give one constant answer): Welch's df is
+  // 0/0, so the claim reports the problem instead of a p-value, and counts as not holding.
+  const flat = { kind: "compare", a: sample([0.5, 0.5, 0.5]), b: sample([0.3, 0.3, 0.3]) } as const;
+  for (const relation of ["greater", "equivalent"] as const) {
+    const t = testClaim(compare("flat", relation, 0.1), flat);
+    assert.equal(t.p, null);
+    assert.equal(t.problem, "degenerate data (zero variance)");
+    assert.ok(Math.abs(t.estimate! - 0.2) < 1e-12);
+  }
+  // One arm varying is enough for Welch.
+  const one = testClaim(compare("one", "greater", 0), {
+    kind: "compare",
+    a: sample([0.5, 0.6, 0.7]),
+    b: sample([0.3, 0.3, 0.3]),
+  });
+  assert.ok(one.p !== null && one.p < 0.05);
+});
