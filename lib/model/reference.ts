@@ -224,7 +224,7 @@ export function referenceLogits(p: ParamSet, c: ModelConfig, batch: RefBatch): F
   const { batch: B, seq: T } = batch;
   const d = c.d_model, V = c.vocab_size;
   const P = batch.images ? imageTokens(c) : 0;
-  const S = P + T;
+  const S = P + T, collapse = ropeCollapse(c, P);
   const patches = batch.images ? patchify(c, batch.images, B) : null;
   const emb = view(p, NAMES.embed);
   const logits = new Float64Array(B * T * V);
@@ -243,7 +243,6 @@ export function referenceLogits(p: ParamSet, c: ModelConfig, batch: RefBatch): F
       for (let e = 0; e < d; e++) x[(P + t) * d + e] = emb[tok * d + e];
     }
     for (let l = 0; l < c.n_layers; l++) {
-      const collapse = ropeCollapse(c, P);
       x = block(p, c, lmLayer(l), x, S, c.n_heads, c.n_kv_heads, c.d_ff, true, P, collapse);
     }
     const h = rmsnorm(x.subarray(P * d), T, d, view(p, NAMES.norm), c.rms_eps);
